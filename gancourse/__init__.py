@@ -1,0 +1,24 @@
+"""gancourse: the package behind a hands-on course on Generative Adversarial Networks.
+
+Modules, one concept each:
+
+- ``gancourse.data``        2-D mixtures, offline ``digits``, torchvision images, device-resident samplers
+- ``gancourse.models``      MLP and DCGAN generators / discriminators
+- ``gancourse.losses``      GAN, non-saturating, Wasserstein losses, gradient penalty, weight clipping
+- ``gancourse.config``      ``TrainConfig`` (the hyperparameters) and the papers' presets
+- ``gancourse.train``       the one training loop (``Trainer``, ``train_gan``, ``TrainingDiverged``)
+- ``gancourse.checkpoint``  atomic save, ``weights_only`` load
+- ``gancourse.metrics``     mode coverage for 2-D mixtures
+- ``gancourse.plot``        sample grids, scatter over D's heatmap, training curves
+- ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
+- ``gancourse.device``      cuda > mps > cpu
+- ``gancourse.cli``         ``python -m gancourse train ...``
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .config import PRESETS, TrainConfig, preset  # noqa: E402
+from .quick import budget, is_quick  # noqa: E402
+
+__all__ = ["TrainConfig", "preset", "PRESETS", "budget", "is_quick", "__version__"]

@@ -1,0 +1,6 @@
+"""``python -m gancourse`` runs the command line (see ``gancourse.cli``)."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

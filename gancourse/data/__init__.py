@@ -1,0 +1,105 @@
+"""Datasets for the course: 2-D mixtures, the offline ``digits`` images, torchvision images.
+
+One entry point, ``make_sampler(name, ...)``, returns a device-resident sampler for any of them.
+"""
+from __future__ import annotations
+
+import torch
+
+from .mixtures import MIXTURES, Mixture, grid_of_gaussians, make_mixture, ring_of_gaussians, spiral, two_moons
+from .sampler import MixtureSampler, TensorSampler, to_unit_range
+
+# Image loaders are imported on first use: torchvision is slow to import and 2-D lessons never need it.
+ONLINE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+_LAZY = {"load_digits": ".digits", "load_torchvision": ".torchvision_sets", "resolve_auto": ".torchvision_sets",
+         "DatasetUnavailable": ".torchvision_sets"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+__all__ = [
+    "DATASETS", "IMAGE_DATASETS", "MIXTURES", "Mixture", "ring_of_gaussians", "grid_of_gaussians", "spiral",
+    "two_moons", "make_mixture", "load_digits", "load_torchvision", "load_images", "resolve_auto",
+    "DatasetUnavailable", "TensorSampler", "MixtureSampler", "to_unit_range", "make_sampler",
+    "is_image_dataset", "data_shape", "check_dataset_name",
+]
+
+IMAGE_DATASETS = ("digits",) + ONLINE_DATASETS + ("auto",)
+DATASETS = tuple(MIXTURES) + IMAGE_DATASETS
+
+_SHAPES = {"digits": (1, 28, 28), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+
+
+def check_dataset_name(name: str) -> str:
+    """Return ``name`` if it is a known dataset, else raise ``ValueError`` listing the choices.
+
+    Example:
+        >>> check_dataset_name("ring")
+        'ring'
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid choices: {', '.join(DATASETS)}")
+    return name
+
+
+def is_image_dataset(name: str) -> bool:
+    """True for image datasets, False for 2-D mixtures.
+
+    Example:
+        >>> is_image_dataset("digits"), is_image_dataset("grid")
+        (True, False)
+    """
+    return check_dataset_name(name) in IMAGE_DATASETS
+
+
+def data_shape(name: str) -> tuple[int, ...]:
+    """Shape of one example: ``(2,)`` for mixtures, ``(C, H, W)`` for images (``auto`` is 28x28).
+
+    Example:
+        >>> data_shape("cifar10")
+        (3, 32, 32)
+    """
+    if not is_image_dataset(name):
+        return (2,)
+    return _SHAPES.get(name, (1, 28, 28))
+
+
+def load_images(name: str, train: bool = True, *, root=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 images (N, C, H, W) and int64 labels for ``digits``, ``mnist``, ``fashion_mnist``,
+    ``cifar10`` or ``auto`` (MNIST when it can be had, else ``digits``, with one printed line).
+
+    Example:
+        >>> x, y = load_images("digits")  # doctest: +SKIP
+    """
+    if not is_image_dataset(name):
+        raise ValueError(f"{name!r} is a 2-D dataset, not an image dataset; image choices: {', '.join(IMAGE_DATASETS)}")
+    if name == "auto":
+        from .torchvision_sets import resolve_auto
+
+        name = resolve_auto(root=root)
+    if name == "digits":
+        from .digits import load_digits
+
+        return load_digits(train=train, root=root)
+    from .torchvision_sets import load_torchvision
+
+    return load_torchvision(name, train=train, root=root)
+
+
+def make_sampler(name: str, batch_size: int, *, device: torch.device | str = "cpu", seed: int = 0,
+                 root=None, **mixture_kwargs: float) -> TensorSampler | MixtureSampler:
+    """A device-resident sampler for any dataset name in ``DATASETS``.
+
+    Example:
+        >>> make_sampler("ring", 16).sample().shape
+        torch.Size([16, 2])
+    """
+    if not is_image_dataset(name):
+        return MixtureSampler(make_mixture(name, **mixture_kwargs), batch_size, device=device, seed=seed)
+    images, labels = load_images(name, root=root)
+    return TensorSampler(images, batch_size, device=device, seed=seed, labels=labels)

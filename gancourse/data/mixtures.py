@@ -1,0 +1,150 @@
+"""2-D toy distributions: where every GAN failure mode is visible in one scatter plot.
+
+The ring and grid defaults follow the mode-collapse benchmark of VEEGAN (Srivastava et al. 2017,
+Sec. 5.1) and PacGAN (Lin et al. 2018, Sec. 5): ring means (cos 2*pi*i/8, sin 2*pi*i/8) with
+std 0.01, grid means {-4, -2, 0, 2, 4}^2 with std 0.05. Every distribution exposes ``centres``
+and ``std`` so that ``gancourse.metrics`` can score samples against it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Mixture", "ring_of_gaussians", "grid_of_gaussians", "spiral", "two_moons", "MIXTURES", "make_mixture"]
+
+
+@dataclass
+class Mixture:
+    """A 2-D distribution that can be sampled on any device.
+
+    ``centres`` is (K, 2) and ``std`` the per-mode standard deviation when the distribution is a
+    Gaussian mixture (equal weights). ``kind`` is ``"gaussian_mixture"`` or ``"curve"`` (spiral,
+    moons: points on a curve plus isotropic noise; ``centres`` are then points along the curve
+    used only for plotting and coverage).
+    """
+
+    name: str
+    centres: torch.Tensor
+    std: float
+    kind: str = "gaussian_mixture"
+    segments: torch.Tensor | None = None  # curves: start indices of the segments to sample on
+
+    @property
+    def num_modes(self) -> int:
+        return int(self.centres.shape[0])
+
+    def sample(self, n: int, generator: torch.Generator | None = None, device: torch.device | str | None = None) -> torch.Tensor:
+        """Draw ``n`` points, shape (n, 2), float32, on ``device`` (default: the generator's device or CPU).
+
+        Example:
+            >>> ring_of_gaussians().sample(4).shape
+            torch.Size([4, 2])
+        """
+        if n < 1:
+            raise ValueError(f"n must be a positive number of samples, got n={n}")
+        if device is None:
+            device = generator.device if generator is not None else "cpu"
+        centres = self.centres.to(device)
+        if self.kind == "gaussian_mixture":
+            idx = torch.randint(self.num_modes, (n,), generator=generator, device=device)
+            base = centres[idx]
+        else:
+            # Curves: a uniformly chosen segment (they have near-equal length), then a uniform
+            # position on it, so the density along the curve is close to uniform.
+            segments = self.segments if self.segments is not None else torch.arange(self.num_modes - 1)
+            segments = segments.to(device)
+            pick = torch.randint(len(segments), (n,), generator=generator, device=device)
+            lo = segments[pick]
+            frac = torch.rand(n, 1, generator=generator, device=device)
+            base = centres[lo] * (1 - frac) + centres[lo + 1] * frac
+        noise = torch.randn(n, 2, generator=generator, device=device)
+        return base + self.std * noise
+
+
+def ring_of_gaussians(num_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> Mixture:
+    """Equal-weight Gaussians on a circle: means (r cos 2*pi*i/K, r sin 2*pi*i/K), i = 0..K-1.
+
+    The angles are ``2*pi*i/K`` for ``i in range(K)``; ``linspace(0, 2*pi, K)`` would repeat the
+    first angle and silently give K-1 modes.
+
+    Example:
+        >>> ring_of_gaussians().centres[2].tolist()  # doctest: +ELLIPSIS
+        [...0..., 1.0]
+    """
+    _check_positive(num_modes=num_modes, radius=radius, std=std)
+    angles = 2 * math.pi * torch.arange(num_modes, dtype=torch.float64) / num_modes
+    centres = radius * torch.stack([angles.cos(), angles.sin()], dim=1)
+    return Mixture("ring", centres.float(), float(std))
+
+
+def grid_of_gaussians(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Mixture:
+    """Equal-weight Gaussians on a ``side x side`` grid centred at 0, e.g. {-4,-2,0,2,4}^2.
+
+    Example:
+        >>> grid_of_gaussians().centres.shape
+        torch.Size([25, 2])
+    """
+    _check_positive(side=side, spacing=spacing, std=std)
+    ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing
+    gx, gy = torch.meshgrid(ticks, ticks, indexing="ij")
+    return Mixture("grid", torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1), float(std))
+
+
+def spiral(turns: float = 1.5, std: float = 0.05, points: int = 200) -> Mixture:
+    """An Archimedean spiral r = theta / (2*pi*turns) (radius 0..1) with Gaussian noise.
+
+    Example:
+        >>> spiral().kind
+        'curve'
+    """
+    _check_positive(turns=turns, std=std, points=points)
+    theta = torch.linspace(0.0, 2 * math.pi * turns, points)
+    r = theta / theta[-1]
+    return Mixture("spiral", torch.stack([r * theta.cos(), r * theta.sin()], dim=1), float(std), kind="curve")
+
+
+def two_moons(std: float = 0.05, points: int = 200) -> Mixture:
+    """Two interleaved half circles (the classic 'moons'), scaled to roughly [-1, 1]^2.
+
+    Example:
+        >>> two_moons().sample(3).shape
+        torch.Size([3, 2])
+    """
+    _check_positive(std=std, points=points)
+    half = points // 2
+    t = torch.linspace(0.0, math.pi, half)
+    upper = torch.stack([t.cos(), t.sin()], dim=1)
+    lower = torch.stack([1 - t.cos(), 0.5 - t.sin()], dim=1)
+    pts = torch.cat([upper, lower], dim=0)
+    pts = (pts - torch.tensor([0.5, 0.25])) / 1.25
+    # The segment joining the end of one moon to the start of the other is not part of either.
+    segments = torch.cat([torch.arange(half - 1), torch.arange(half, 2 * half - 1)])
+    return Mixture("moons", pts, float(std), kind="curve", segments=segments)
+
+
+MIXTURES = {
+    "ring": ring_of_gaussians,
+    "grid": grid_of_gaussians,
+    "spiral": spiral,
+    "moons": two_moons,
+}
+
+
+def make_mixture(name: str, **kwargs: float) -> Mixture:
+    """Build a named 2-D distribution: one of ``ring``, ``grid``, ``spiral``, ``moons``.
+
+    Example:
+        >>> make_mixture("grid").num_modes
+        25
+    """
+    if name not in MIXTURES:
+        raise ValueError(f"unknown 2-D dataset {name!r}; valid choices: {', '.join(MIXTURES)}")
+    return MIXTURES[name](**kwargs)
+
+
+def _check_positive(**values: float) -> None:
+    for key, value in values.items():
+        if not value > 0:
+            raise ValueError(f"{key} must be positive, got {key}={value}")

@@ -1,0 +1,46 @@
+"""Where the course keeps its dataset cache.
+
+Order of preference: ``$GANCOURSE_DATA``; the repository's ``data/`` folder when the package is
+used from a checkout (the editable install of ``make lab``); otherwise ``~/.cache/gancourse``
+(e.g. a pip install in Colab).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["data_dir", "offline"]
+
+
+def data_dir() -> Path:
+    """Return the dataset cache folder, creating it if needed.
+
+    Example:
+        >>> data_dir().is_dir()
+        True
+    """
+    env = os.environ.get("GANCOURSE_DATA")
+    if env:
+        path = Path(env).expanduser()
+    else:
+        repo_data = Path(__file__).resolve().parent.parent / "data"
+        path = repo_data if (repo_data / "README.md").is_file() else Path.home() / ".cache" / "gancourse"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _strict_flag(name: str) -> bool:
+    value = os.environ.get(name, "0").strip()
+    if value not in ("0", "1", ""):
+        raise ValueError(f"environment variable {name}={value!r} is not valid; use 1 (on) or 0 (off)")
+    return value == "1"
+
+
+def offline() -> bool:
+    """True when ``GANCOURSE_OFFLINE=1``: no download is ever attempted.
+
+    Example:
+        >>> isinstance(offline(), bool)
+        True
+    """
+    return _strict_flag("GANCOURSE_OFFLINE")

@@ -1,0 +1,146 @@
+"""Pictures of a GAN at work: sample grids, real-vs-fake scatter over D's output, training curves.
+
+Every function returns a matplotlib ``Figure`` (and draws into ``ax`` when one is given), so the
+notebooks, the dashboard and the CLI share one implementation.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+__all__ = ["image_grid", "plot_samples", "plot_scatter", "plot_history", "critic_heatmap"]
+
+
+def image_grid(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
+    """Tile images in [-1, 1], (N, C, H, W), into one (H', W', C) float image in [0, 1].
+
+    Example:
+        >>> image_grid(torch.zeros(4, 1, 28, 28)).shape
+        torch.Size([62, 62, 3])
+    """
+    from torchvision.utils import make_grid
+
+    if images.dim() != 4:
+        raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
+    nrow = nrow or max(1, int(math.ceil(math.sqrt(len(images)))))
+    grid = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=nrow, normalize=True, value_range=(-1, 1),
+                     pad_value=1.0)
+    return grid.permute(1, 2, 0)
+
+
+def plot_samples(images: torch.Tensor, title: str | None = None, nrow: int | None = None,
+                 ax: plt.Axes | None = None) -> Figure:
+    """Show a grid of generated (or real) images.
+
+    Example:
+        >>> fig = plot_samples(torch.rand(16, 1, 28, 28) * 2 - 1, title="noise")
+    """
+    fig, ax = _figure(ax, (4, 4))
+    ax.imshow(image_grid(images, nrow).numpy(), interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+@torch.no_grad()
+def critic_heatmap(D: nn.Module, extent: Sequence[float], resolution: int = 150, logits: bool = False) -> torch.Tensor:
+    """D evaluated on a ``resolution^2`` grid over ``extent = (xmin, xmax, ymin, ymax)``.
+
+    Returns sigmoid(D) (a probability) unless ``logits`` is True (use that for WGAN critics).
+    Row 0 is ``ymin`` so it plots with ``origin="lower"``.
+    """
+    xmin, xmax, ymin, ymax = extent
+    xs = torch.linspace(xmin, xmax, resolution)
+    ys = torch.linspace(ymin, ymax, resolution)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    points = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
+    device = next(D.parameters()).device
+    was_training = D.training
+    D.eval()
+    out = D(points.to(device)).float().cpu()
+    D.train(was_training)
+    out = out if logits else torch.sigmoid(out)
+    return out.view(resolution, resolution)
+
+
+def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = None, *, logits: bool = False,
+                 extent: Sequence[float] | None = None, title: str | None = None, ax: plt.Axes | None = None,
+                 centres: torch.Tensor | None = None) -> Figure:
+    """Real (blue) and generated (orange) 2-D points over D's output as a background heatmap.
+
+    For a GAN discriminator the colour is D(x) in [0, 1] (0.5 everywhere at the game's optimum);
+    with ``logits=True`` it is the raw critic value f(x) (WGAN).
+
+    Example:
+        >>> fig = plot_scatter(torch.randn(100, 2), torch.randn(100, 2))
+    """
+    fig, ax = _figure(ax, (4.5, 4.5))
+    real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
+    if extent is None:
+        both = torch.cat([real, fake]) if torch.isfinite(fake).all() else real
+        lo, hi = both.min(0).values, both.max(0).values
+        pad = 0.15 * (hi - lo).max().item() + 0.1
+        extent = (lo[0].item() - pad, hi[0].item() + pad, lo[1].item() - pad, hi[1].item() + pad)
+    if D is not None:
+        heat = critic_heatmap(D, extent, logits=logits)
+        kwargs = {} if logits else {"vmin": 0.0, "vmax": 1.0}
+        im = ax.imshow(heat.numpy(), origin="lower", extent=extent, cmap="RdBu_r", alpha=0.6, aspect="auto", **kwargs)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="f(x)" if logits else "D(x)")
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="tab:blue", alpha=0.5, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:orange", alpha=0.5, label="generated")
+    if centres is not None:
+        ax.scatter(centres[:, 0], centres[:, 1], marker="x", c="k", s=20, label="mode centres")
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence[str]] | None = None,
+                 title: str | None = None, smooth: int = 1) -> Figure:
+    """Training curves: one panel per group of keys (default: losses; D(x) and D(G(z)); grad norms).
+
+    ``smooth`` > 1 applies a running mean over that many steps.
+
+    Example:
+        >>> fig = plot_history({"step": [1, 2], "loss_d": [1.3, 1.2], "loss_g": [0.7, 0.8]}, keys=[["loss_d", "loss_g"]])
+    """
+    keys = keys or [["loss_d", "loss_g"], ["d_real", "d_fake"], ["grad_norm_d", "grad_norm_g"]]
+    labels = {"loss_d": "D loss", "loss_g": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
+              "grad_norm_d": "|grad D|", "grad_norm_g": "|grad G|", "gp": "gradient penalty",
+              "w_estimate": "W estimate"}
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
+    steps = list(history.get("step", []))
+    for ax, group in zip(axes[0], keys):
+        for key in group:
+            values = torch.tensor(list(history.get(key, [])), dtype=torch.float64)
+            if len(values) == 0:
+                continue
+            if smooth > 1 and len(values) >= smooth:
+                kernel = torch.ones(smooth, dtype=torch.float64) / smooth
+                values = torch.nn.functional.conv1d(values.view(1, 1, -1), kernel.view(1, 1, -1)).view(-1)
+            x = steps[len(steps) - len(values):] if steps else list(range(len(values)))
+            ax.plot(x, values.numpy(), label=labels.get(key, key), lw=1)
+        ax.set_xlabel("generator step")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _figure(ax: plt.Axes | None, size: tuple[float, float]) -> tuple[Figure, plt.Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=size)
+    return fig, ax

@@ -1,0 +1,337 @@
+"""The one training loop every lesson uses.
+
+Algorithm 1 of Goodfellow et al. 2014 (k = ``n_critic`` discriminator steps, then one generator
+step), which with other losses and constraints is also Algorithm 1 of WGAN (clip after each
+critic step) and of WGAN-GP (gradient penalty in the critic loss). One ``step`` is one generator
+update. Statistics stay on the device and are read back every ``log_every`` steps, so the hot loop
+never waits on the host; on CUDA it runs under autocast (bf16 where supported, else fp16 with a
+GradScaler) with channels_last convolutions.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from . import losses
+from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .device import pick_device
+
+__all__ = ["Trainer", "TrainingDiverged", "History", "STAT_KEYS", "train_gan"]
+
+STAT_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "gp", "w_estimate")
+"""Per-step statistics. d_real / d_fake are mean D(x), D(G(z)): probabilities for gan/nsgan, raw
+critic values for wgan/wgan-gp. w_estimate = mean f(x) - mean f(G(z)) (the WGAN estimate of W_1
+up to the critic's Lipschitz constant; for gan losses, the logit gap)."""
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when a loss or statistic becomes NaN or infinite; ``step`` and ``key`` say where."""
+
+    def __init__(self, step: int, key: str, value: float) -> None:
+        self.step, self.key, self.value = step, key, value
+        super().__init__(f"training diverged at step {step}: {key} = {value} (not finite). "
+                         "Try smaller learning rates, a Lipschitz constraint for critic losses, or another seed.")
+
+
+class History(dict):
+    """Per-step statistics: ``history["loss_d"][i]`` belongs to step ``history["step"][i]``."""
+
+    def __init__(self, data: dict | None = None) -> None:
+        super().__init__({k: [] for k in ("step",) + STAT_KEYS})
+        if data:
+            for key, values in data.items():
+                self[key] = list(values)
+
+    def __len__(self) -> int:  # number of recorded steps, not of keys
+        return len(self["step"])
+
+    def last(self, key: str) -> float:
+        """Most recent value of ``key`` (NaN when nothing is recorded yet)."""
+        return self[key][-1] if self[key] else math.nan
+
+    def to_dict(self) -> dict:
+        return {k: list(v) for k, v in self.items()}
+
+
+Callback = Callable[["Trainer"], "bool | None"]
+
+
+class Trainer:
+    """Trains ``G`` against ``D`` on batches from ``sampler`` with the settings in ``cfg``.
+
+    ``callbacks`` are called every ``callback_every`` steps (default: ``cfg.log_every``) with the
+    trainer; one returning True stops training after that step (as does ``request_stop()``).
+
+    Example:
+        >>> from gancourse.data import make_sampler
+        >>> from gancourse.models import build_models
+        >>> cfg = TrainConfig(steps=20, z_dim=8, batch_size=32, device="cpu")
+        >>> G, D = build_models("mlp", (2,), z_dim=8)
+        >>> hist = Trainer(G, D, make_sampler("ring", 32), cfg).train(progress=False)
+        >>> len(hist)
+        20
+    """
+
+    def __init__(self, G: nn.Module, D: nn.Module, sampler, cfg: TrainConfig,
+                 callbacks: Iterable[Callback] = (), callback_every: int | None = None) -> None:
+        cfg.validate()
+        self.cfg = cfg
+        self.device = pick_device(cfg.device)
+        self.is_cuda = self.device.type == "cuda"
+        self.G, self.D, self.sampler = G.to(self.device), D.to(self.device), sampler
+        if getattr(sampler, "device", self.device) != self.device:
+            raise ValueError(f"sampler is on {sampler.device} but training runs on {self.device}; "
+                             f"build the sampler with device={str(self.device)!r}")
+        if self.is_cuda and _has_conv(G, D):
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
+        self.opt_g = self._optimizer(self.G, cfg.lr_g)
+        self.opt_d = self._optimizer(self.D, cfg.lr_d)
+        # AMP only on CUDA: bf16 needs no loss scaling; fp16 does.
+        self.amp_dtype = None
+        if self.is_cuda and cfg.amp:
+            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.G_fwd = torch.compile(self.G) if cfg.compile else self.G
+        self.D_fwd = torch.compile(self.D) if cfg.compile else self.D
+        self.noise = torch.Generator(device=self.device)
+        self.noise.manual_seed(cfg.seed + 1)
+        fixed = torch.Generator().manual_seed(cfg.seed + 2)
+        self.fixed_z = torch.randn(64, cfg.z_dim, generator=fixed).to(self.device)
+        self.step = 0
+        self.history = History()
+        self.callbacks = list(callbacks)
+        self.callback_every = callback_every or cfg.log_every
+        self._pending: list[torch.Tensor] = []
+        self._stop = False
+        self._critic = cfg.loss in ("wgan", "wgan-gp")
+
+    # --- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_names(cls, data: str, model: str, cfg: TrainConfig, *, width: int | None = None,
+                   g_norm: str | None = None, d_norm: str | None = None, **kwargs) -> "Trainer":
+        """Build data sampler and models by name (``gancourse.data.DATASETS``, ``models.MODELS``).
+
+        The global torch seed is set to ``cfg.seed`` just before the networks are built, so the
+        same config always starts from the same weights.
+        """
+        from .data import data_shape, make_sampler
+        from .models import build_models
+
+        shape = data_shape(data)  # validates the name before anything slow happens
+        device = pick_device(cfg.device)
+        sampler = make_sampler(data, cfg.batch_size, device=device, seed=cfg.seed)
+        if hasattr(sampler, "data"):
+            shape = tuple(sampler.data.shape[1:])
+        torch.manual_seed(cfg.seed)
+        G, D = build_models(model, shape, z_dim=cfg.z_dim, width=width, g_norm=g_norm, d_norm=d_norm)
+        trainer = cls(G, D, sampler, cfg.replace(device=str(device)), **kwargs)
+        trainer.setup = {"data": data, "model": model, "width": width, "g_norm": g_norm, "d_norm": d_norm}
+        return trainer
+
+    def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
+        if self.cfg.optimizer == "adam":
+            return torch.optim.Adam(module.parameters(), lr=lr, betas=(self.cfg.beta1, self.cfg.beta2))
+        return torch.optim.RMSprop(module.parameters(), lr=lr)
+
+    # --- one step -------------------------------------------------------------------------------
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.amp_dtype)
+
+    def _z(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.cfg.z_dim, generator=self.noise, device=self.device)
+
+    def _discriminator_step(self) -> tuple[torch.Tensor, ...]:
+        cfg = self.cfg
+        real = self.sampler.sample(cfg.batch_size)
+        if self.is_cuda and real.dim() == 4:
+            real = real.contiguous(memory_format=torch.channels_last)
+        with torch.no_grad(), self._autocast():
+            fake = self.G_fwd(self._z(cfg.batch_size))  # no graph through G: this step trains D only
+        with self._autocast():
+            real_out, fake_out = self.D_fwd(real).float(), self.D_fwd(fake).float()
+            if self._critic:
+                loss = losses.critic_loss_wasserstein(real_out, fake_out)
+            else:
+                loss = losses.discriminator_loss(real_out, fake_out)
+        gp = torch.zeros((), device=self.device)
+        if cfg.loss == "wgan-gp":
+            # In float32: the penalty differentiates a gradient, where half precision loses digits.
+            gp = losses.gradient_penalty(self.D_fwd, real.float(), fake.float(), cfg.gp_lambda, generator=self.noise)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.scaler.scale(loss + gp).backward()
+        grad_norm = self._grad_norm(self.opt_d, self.D)
+        self.scaler.step(self.opt_d)
+        self.scaler.update()
+        if cfg.clip is not None:
+            losses.clip_weights_(self.D, cfg.clip)
+        if self._critic:
+            d_real, d_fake = real_out.mean(), fake_out.mean()
+        else:
+            d_real, d_fake = torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()
+        w_estimate = real_out.mean() - fake_out.mean()
+        return loss.detach(), d_real.detach(), d_fake.detach(), grad_norm, gp.detach(), w_estimate.detach()
+
+    def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        self.D.requires_grad_(False)  # G's update needs gradients w.r.t. G only
+        with self._autocast():
+            fake_out = self.D_fwd(self.G_fwd(self._z(self.cfg.batch_size))).float()
+            if self._critic:
+                loss = losses.generator_loss_wasserstein(fake_out)
+            elif self.cfg.loss == "gan":
+                loss = losses.generator_loss_minimax(fake_out)
+            else:
+                loss = losses.generator_loss_nonsaturating(fake_out)
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        grad_norm = self._grad_norm(self.opt_g, self.G)
+        self.scaler.step(self.opt_g)
+        self.scaler.update()
+        self.D.requires_grad_(True)
+        return loss.detach(), grad_norm
+
+    def _grad_norm(self, opt: torch.optim.Optimizer, module: nn.Module) -> torch.Tensor:
+        if self.scaler.is_enabled():
+            self.scaler.unscale_(opt)
+        norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
+        return torch.stack(norms).norm() if norms else torch.zeros((), device=self.device)
+
+    def train_step(self) -> None:
+        """One generator step preceded by ``n_critic`` discriminator steps; stats stay on device."""
+        for _ in range(self.cfg.n_critic):
+            loss_d, d_real, d_fake, gn_d, gp, w = self._discriminator_step()
+        loss_g, gn_g = self._generator_step()
+        self.step += 1
+        self._pending.append(torch.stack([torch.tensor(float(self.step), device=self.device),
+                                          loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp, w]).float())
+
+    # --- the loop ------------------------------------------------------------------------------
+    def train(self, steps: int | None = None, progress: bool = True) -> History:
+        """Train until ``cfg.steps`` generator steps are done (or ``steps`` more, if given).
+
+        Returns the history; raises ``TrainingDiverged`` (history kept up to the last finite step).
+        """
+        target = self.cfg.steps if steps is None else self.step + steps
+        self._stop = False
+        bar = tqdm(total=target, initial=self.step, disable=not progress, desc="training", leave=False)
+        try:
+            while self.step < target and not self._stop:
+                self.train_step()
+                if self.step % self.cfg.log_every == 0 or self.step == target:
+                    self.flush()
+                    bar.n = self.step
+                    bar.set_postfix(loss_d=f"{self.history.last('loss_d'):.3f}",
+                                    loss_g=f"{self.history.last('loss_g'):.3f}", refresh=False)
+                    bar.refresh()
+                if self.step % self.callback_every == 0 or self.step == target:
+                    self.flush()
+                    for callback in self.callbacks:
+                        if callback(self):
+                            self._stop = True
+        finally:
+            bar.close()
+            self.flush()
+        return self.history
+
+    def request_stop(self) -> None:
+        """Ask a running ``train()`` to stop after the current step (e.g. from a Stop button)."""
+        self._stop = True
+
+    def flush(self) -> None:
+        """Read pending statistics back from the device (one sync) and check them for NaN/Inf."""
+        if not self._pending:
+            return
+        rows = torch.stack(self._pending).cpu().tolist()
+        self._pending.clear()
+        for row in rows:
+            step = int(row[0])
+            for key, value in zip(STAT_KEYS, row[1:]):
+                if not math.isfinite(value):
+                    raise TrainingDiverged(step, key, value)
+            self.history["step"].append(step)
+            for key, value in zip(STAT_KEYS, row[1:]):
+                self.history[key].append(value)
+
+    # --- sampling ---------------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, n: int = 64, z: torch.Tensor | None = None) -> torch.Tensor:
+        """``n`` generated samples (float32, CPU). Uses ``fixed_z`` when ``n <= 64`` and no ``z`` is
+        given, so successive grids show the same latent points evolving."""
+        if z is None:
+            if n <= len(self.fixed_z):
+                z = self.fixed_z[:n]
+            else:
+                z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 3))
+        out = [self.G(chunk.to(self.device)).float().cpu() for chunk in z.split(4096)]
+        return torch.cat(out)
+
+    # --- checkpoints -------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything needed to continue the same trajectory: weights, optimiser and RNG states."""
+        self.flush()
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "config": self.cfg.to_dict(),
+            "setup": getattr(self, "setup", None),
+            "step": self.step,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "noise_rng": self.noise.get_state(),
+            "sampler": self.sampler.state_dict(),
+            "history": self.history.to_dict(),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Save a checkpoint atomically to ``path``."""
+        return save_checkpoint(self.state_dict(), path)
+
+    def load(self, path: str | Path) -> "Trainer":
+        """Restore a checkpoint written by ``save``; a mismatched model raises ``CheckpointError``."""
+        state = load_checkpoint(path, map_location="cpu")
+        try:
+            self.G.load_state_dict(state["G"])
+            self.D.load_state_dict(state["D"])
+        except RuntimeError as err:
+            raise CheckpointError(f"{path} was saved from a different model shape than this trainer's: "
+                                  f"{str(err).splitlines()[0]}") from err
+        except KeyError as err:
+            raise CheckpointError(f"{path} is missing {err}") from err
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.noise.set_state(state["noise_rng"])
+        self.sampler.load_state_dict(state["sampler"])
+        self.step = int(state["step"])
+        self.history = History(state["history"])
+        return self
+
+
+def _has_conv(*modules: nn.Module) -> bool:
+    return any(isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) for mod in modules for m in mod.modules())
+
+
+def train_gan(data: str = "ring", model: str = "mlp", cfg: TrainConfig | None = None, *, progress: bool = True,
+              **overrides) -> Trainer:
+    """Train a named setup in one call and return the trainer (history in ``trainer.history``).
+
+    Example:
+        >>> t = train_gan("ring", steps=10, z_dim=8, device="cpu", progress=False)
+        >>> t.step
+        10
+    """
+    cfg = (cfg or TrainConfig()).replace(**overrides) if overrides else (cfg or TrainConfig())
+    trainer = Trainer.from_names(data, model, cfg)
+    trainer.train(progress=progress)
+    return trainer

@@ -1,0 +1,27 @@
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch, tmp_path_factory):
+    """Tests never touch the user's data/ cache and never see a learner's quick/offline flags."""
+    monkeypatch.setenv("GANCOURSE_DATA", str(tmp_path_factory.mktemp("gancourse-data")))
+    monkeypatch.setenv("GANCOURSE_OFFLINE", "1")
+    monkeypatch.delenv("GANCOURSE_QUICK", raising=False)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def pytest_configure(config):
+    os.environ.setdefault("MPLBACKEND", "Agg")
