@@ -4,10 +4,10 @@ Every glyph comes from a TrueType font that ships with matplotlib, so the data s
 download and builds the same on a laptop, in CI and in Colab. Each digit of each usable font is
 rendered once into a 56x56 template (2x the output resolution, the glyph's longer side fitted to a
 40 px box like MNIST's 20 px box in 28x28) in a few stroke widths, thinned or thickened on a
-binary mask 4x finer still, and only as far as the glyph keeps its hairlines and holes. Samples are then drawn in
-vectorised torch: a random rotation, anisotropic scale, shear and shift plus a smooth elastic
-distortion (Simard et al. 2003) are composed into one sampling grid, and the 56x56 result is
-average-pooled to 28x28, which anti-aliases it. Digits are white on black, like MNIST.
+binary mask 4x finer still, and only as far as the glyph keeps its hairlines and holes. Samples
+are then drawn in vectorised torch: a random rotation, anisotropic scale, shear and shift plus a
+smooth elastic distortion (Simard et al. 2003) are composed into one sampling grid, and the
+56x56 result is average-pooled to 28x28, which anti-aliases it. White digits on black, like MNIST.
 
 ``load_digits`` caches the train and test splits in one ``.npz`` file, checked by a SHA-256 of
 the arrays, so the ~70k images are built only once per seed and size.
@@ -411,12 +411,18 @@ def _test_seed(seed: int) -> int:
 
 def _read_cache(path: Path, n_train: int, n_test: int) -> dict[str, np.ndarray]:
     """The cached arrays; raises ValueError (or a read error) when anything is off."""
-    with np.load(path, allow_pickle=False) as npz:
-        missing = [key for key in (*_KEYS, "sha256") if key not in npz.files]
-        if missing:
-            raise ValueError(f"missing keys {missing}")
-        arrays = {key: npz[key] for key in _KEYS}
-        stored = str(npz["sha256"])
+    # Our own handle, closed even when np.load fails halfway (it leaks its own on a bad zip).
+    with open(path, "rb") as f:
+        # np.load would try other formats first and blame "pickled data" for a garbage file.
+        if f.read(4) != b"PK\x03\x04":
+            raise ValueError("not an .npz (zip) archive")
+        f.seek(0)
+        with np.load(f, allow_pickle=False) as npz:
+            missing = [key for key in (*_KEYS, "sha256") if key not in npz.files]
+            if missing:
+                raise ValueError(f"missing keys {missing}")
+            arrays = {key: npz[key] for key in _KEYS}
+            stored = str(npz["sha256"])
     expected = {
         "train_images": ((n_train, _OUT, _OUT), np.uint8),
         "train_labels": ((n_train,), np.int64),
@@ -425,7 +431,8 @@ def _read_cache(path: Path, n_train: int, n_test: int) -> dict[str, np.ndarray]:
     }
     for key, (shape, dtype) in expected.items():
         if arrays[key].shape != shape or arrays[key].dtype != dtype:
-            raise ValueError(f"{key} is {arrays[key].dtype}{arrays[key].shape}, expected {np.dtype(dtype)}{shape}")
+            found = f"{arrays[key].dtype}{arrays[key].shape}"
+            raise ValueError(f"{key} is {found}, expected {np.dtype(dtype)}{shape}")
     if _digest(arrays) != stored:
         raise ValueError("sha256 mismatch")
     return arrays
@@ -497,7 +504,8 @@ def load_digits(
             arrays = _read_cache(path, n_train, n_test)
         # Whatever went wrong while reading, the file cannot be trusted: rebuild it.
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-            print(f"digits: cache {path} is corrupt ({type(err).__name__}: {err}); rebuilding it")
+            reason = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+            print(f"digits: cache {path} is corrupt ({reason}); rebuilding it")
     if arrays is None:
         train_images, train_labels = render_digits(n_train, seed=seed)
         test_images, test_labels = render_digits(n_test, seed=_test_seed(seed))
