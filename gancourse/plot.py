@@ -72,7 +72,7 @@ def critic_heatmap(D: nn.Module, extent: Sequence[float], resolution: int = 150,
 def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = None, *, logits: bool = False,
                  extent: Sequence[float] | None = None, title: str | None = None, ax: plt.Axes | None = None,
                  centres: torch.Tensor | None = None) -> Figure:
-    """Real (blue) and generated (orange) 2-D points over D's output as a background heatmap.
+    """Real (green) and generated (purple) 2-D points over D's output as a background heatmap.
 
     For a GAN discriminator the colour is D(x) in [0, 1] (0.5 everywhere at the game's optimum);
     with ``logits=True`` it is the raw critic value f(x) (WGAN).
@@ -92,8 +92,8 @@ def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = N
         kwargs = {} if logits else {"vmin": 0.0, "vmax": 1.0}
         im = ax.imshow(heat.numpy(), origin="lower", extent=extent, cmap="RdBu_r", alpha=0.6, aspect="auto", **kwargs)
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="f(x)" if logits else "D(x)")
-    ax.scatter(real[:, 0], real[:, 1], s=3, c="tab:blue", alpha=0.5, label="real")
-    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:orange", alpha=0.5, label="generated")
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="#1a9850", alpha=0.6, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="#7b3294", alpha=0.5, label="generated")
     if centres is not None:
         ax.scatter(centres[:, 0], centres[:, 1], marker="x", c="k", s=20, label="mode centres")
     ax.set_xlim(extent[0], extent[1])
@@ -106,10 +106,11 @@ def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = N
 
 
 def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence[str]] | None = None,
-                 title: str | None = None, smooth: int = 1) -> Figure:
+                 title: str | None = None, smooth: int = 1, axes: Sequence[plt.Axes] | None = None) -> Figure:
     """Training curves: one panel per group of keys (default: losses; D(x) and D(G(z)); grad norms).
 
-    ``smooth`` > 1 applies a running mean over that many steps.
+    ``smooth`` > 1 applies a running mean over that many steps. ``axes`` (one per group) draws into
+    an existing figure instead of a new one.
 
     Example:
         >>> fig = plot_history({"step": [1, 2], "loss_d": [1.3, 1.2], "loss_g": [0.7, 0.8]}, keys=[["loss_d", "loss_g"]])
@@ -118,9 +119,15 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence
     labels = {"loss_d": "D loss", "loss_g": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
               "grad_norm_d": "|grad D|", "grad_norm_g": "|grad G|", "gp": "gradient penalty",
               "w_estimate": "W estimate"}
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
+    if axes is None:
+        fig, grid = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
+        axes, own = list(grid[0]), True
+    else:
+        if len(axes) != len(keys):
+            raise ValueError(f"got {len(axes)} axes for {len(keys)} groups of keys")
+        fig, own = axes[0].figure, False
     steps = list(history.get("step", []))
-    for ax, group in zip(axes[0], keys):
+    for ax, group in zip(axes, keys):
         for key in group:
             values = torch.tensor(list(history.get(key, [])), dtype=torch.float64)
             if len(values) == 0:
@@ -135,7 +142,8 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     return fig
 
 

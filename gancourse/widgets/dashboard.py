@@ -1,0 +1,321 @@
+"""The training dashboard: sliders for the knobs that make GANs (un)stable, live plots, run comparison.
+
+Training runs in a background thread, so the kernel stays free to receive a click on Stop (a button
+callback is only delivered when the kernel is idle). The thread draws with matplotlib's object API
+and updates an ``Image`` widget: core ipywidgets only, the same on ipywidgets 7.7 (Colab) and 8.x.
+
+Example (in a notebook)::
+
+    from gancourse.widgets import Dashboard
+    dash = Dashboard(data="ring", loss="nsgan", steps=2000)
+    dash             # sliders, Train / Stop / Reset, live plots
+    dash.run(wait=True)   # the same as clicking Train, but blocks (used by tests and nbval)
+    dash.compare()        # finished runs side by side
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import ipywidgets as W
+import torch
+from matplotlib.figure import Figure
+
+from ..config import LOSSES, OPTIMIZERS, PRESETS, TrainConfig
+from ..data import DATASETS, is_image_dataset, make_mixture
+from ..models import MODELS
+from ..train import History, Trainer, TrainingDiverged
+from .render import Snapshot, draw_snapshot, figure_png, live_figure, snapshot
+
+__all__ = ["Dashboard", "Run", "CONTROLS"]
+
+CONTROLS = ("data", "model", "loss", "optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip_on", "clip",
+            "gp_lambda", "batch_norm", "batch_size", "steps", "seed")
+
+_STYLE = {"description_width": "110px"}
+_WIDE = W.Layout(width="330px")
+
+
+@dataclass
+class Run:
+    """One training run of the dashboard: its settings, history, last picture and how it ended."""
+
+    label: str
+    cfg: TrainConfig
+    setup: dict
+    history: History = field(default_factory=History)
+    status: str = "running"
+    final: Snapshot | None = None
+
+    def summary(self) -> str:
+        last = {k: self.history.last(k) for k in ("loss_d", "loss_g", "d_real", "d_fake")}
+        return (f"{self.label}: {self.status} after {len(self.history)} steps; "
+                + ", ".join(f"{k} {v:.3f}" for k, v in last.items()))
+
+
+class Dashboard:
+    """Sliders and pickers for a GAN run, Train / Stop / Reset, live plots and a compare view.
+
+    ``controls`` limits which knobs are shown (default: all of ``CONTROLS``); hidden knobs keep their
+    values. Keyword arguments set initial values (``lr_g=1e-3``, ``n_critic=5``, ``steps=500``, ...).
+    ``plot_every`` is the live-plot period in steps (default: about 20 frames per run).
+    """
+
+    def __init__(self, data: str = "ring", model: str = "mlp", loss: str = "nsgan", *, controls=None,
+                 plot_every: int | None = None, device: str = "auto", z_dim: int | None = None,
+                 width: int | None = None, **initial) -> None:
+        controls = tuple(CONTROLS if controls is None else controls)
+        unknown = set(controls) - set(CONTROLS)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; valid choices: {', '.join(CONTROLS)}")
+        defaults = TrainConfig()
+        values = {"data": data, "model": model, "loss": loss, "optimizer": defaults.optimizer,
+                  "lr_g": defaults.lr_g, "lr_d": defaults.lr_d, "beta1": defaults.beta1, "beta2": defaults.beta2,
+                  "n_critic": defaults.n_critic, "clip_on": loss == "wgan", "clip": 0.01,
+                  "gp_lambda": defaults.gp_lambda, "batch_norm": False, "batch_size": defaults.batch_size,
+                  "steps": 1000, "seed": 0}
+        if loss in ("wgan", "wgan-gp"):
+            values.update({k: v for k, v in PRESETS[loss].items() if k in values})
+            values["clip_on"] = loss == "wgan"
+        bad = set(initial) - set(values)
+        if bad:
+            raise ValueError(f"unknown initial value(s) {sorted(bad)}; valid: {', '.join(values)}")
+        values.update(initial)
+        self._initial = dict(values)
+        self.device, self.z_dim, self.width, self.plot_every = device, z_dim, width, plot_every
+        self.controls = self._make_controls(values)
+        self.shown = controls
+        self.train_button = W.Button(description="Train", button_style="success", icon="play")
+        self.stop_button = W.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.reset_button = W.Button(description="Reset", icon="refresh")
+        self.compare_button = W.Button(description="Compare runs", icon="columns")
+        self.message = W.HTML(value="")
+        self.plot = W.Image(format="png", layout=W.Layout(width="100%", max_width="960px"))
+        self.compare_plot = W.Image(format="png", layout=W.Layout(width="100%", max_width="960px"))
+        self.train_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.reset_button.on_click(lambda _: self.reset())
+        self.compare_button.on_click(lambda _: self._show_compare())
+        self.controls["loss"].observe(self._on_loss_change, names="value")
+        self.runs: list[Run] = []
+        self.current: Run | None = None
+        self._trainer: Trainer | None = None
+        self._thread: threading.Thread | None = None
+        self._stop_requested = False
+        self.widget = self._layout()
+        self.plot.value = figure_png(live_figure(None, History(), "press Train"))
+
+    # --- widgets ------------------------------------------------------------------------------
+    def _make_controls(self, v: dict) -> dict:
+        log = dict(min=-6, max=0, step=0.1, readout_format=".1e", style=_STYLE, layout=_WIDE)
+        return {
+            "data": W.Dropdown(options=list(DATASETS), value=v["data"], description="dataset", style=_STYLE, layout=_WIDE),
+            "model": W.Dropdown(options=list(MODELS), value=v["model"], description="model", style=_STYLE, layout=_WIDE),
+            "loss": W.Dropdown(options=list(LOSSES), value=v["loss"], description="loss", style=_STYLE, layout=_WIDE),
+            "optimizer": W.Dropdown(options=list(OPTIMIZERS), value=v["optimizer"], description="optimizer",
+                                    style=_STYLE, layout=_WIDE),
+            "lr_g": W.FloatLogSlider(value=v["lr_g"], base=10, description="G learning rate", **log),
+            "lr_d": W.FloatLogSlider(value=v["lr_d"], base=10, description="D learning rate", **log),
+            "beta1": W.FloatSlider(value=v["beta1"], min=0.0, max=0.99, step=0.01, description="Adam beta1",
+                                   style=_STYLE, layout=_WIDE),
+            "beta2": W.FloatSlider(value=v["beta2"], min=0.5, max=0.999, step=0.001, readout_format=".3f",
+                                   description="Adam beta2", style=_STYLE, layout=_WIDE),
+            "n_critic": W.IntSlider(value=v["n_critic"], min=1, max=10, description="k / n_critic", style=_STYLE,
+                                    layout=_WIDE),
+            "clip_on": W.Checkbox(value=v["clip_on"], description="clip D weights (WGAN)", indent=False),
+            "clip": W.FloatLogSlider(value=v["clip"], base=10, min=-4, max=0, step=0.1, readout_format=".0e",
+                                     description="clip c", style=_STYLE, layout=_WIDE),
+            "gp_lambda": W.FloatSlider(value=v["gp_lambda"], min=0.0, max=50.0, step=0.5,
+                                       description="GP lambda", style=_STYLE, layout=_WIDE),
+            "batch_norm": W.Checkbox(value=v["batch_norm"], description="batch norm in G and D", indent=False),
+            "batch_size": W.Dropdown(options=[16, 32, 64, 128, 256, 512], value=v["batch_size"],
+                                     description="batch size", style=_STYLE, layout=_WIDE),
+            "steps": W.IntText(value=v["steps"], description="steps", style=_STYLE, layout=_WIDE),
+            "seed": W.IntText(value=v["seed"], description="seed", style=_STYLE, layout=_WIDE),
+        }
+
+    def _layout(self) -> W.Widget:
+        shown = [self.controls[name] for name in CONTROLS if name in self.shown]
+        half = (len(shown) + 1) // 2
+        knobs = W.HBox([W.VBox(shown[:half]), W.VBox(shown[half:])])
+        buttons = W.HBox([self.train_button, self.stop_button, self.reset_button, self.compare_button])
+        return W.VBox([knobs, buttons, self.message, self.plot, self.compare_plot])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _on_loss_change(self, change) -> None:
+        # Switching objective loads that paper's settings: a WGAN with DCGAN's Adam settings is a
+        # different (and usually failing) experiment, which the learner can still make by hand.
+        loss = change["new"]
+        settings = dict(PRESETS.get(loss, {})) if loss in ("wgan", "wgan-gp") else {
+            k: self._initial[k] for k in ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic")}
+        for key, value in settings.items():
+            if key in self.controls and key != "batch_size":
+                self.controls[key].value = value
+        self.controls["clip_on"].value = loss == "wgan"
+        if loss in ("wgan", "wgan-gp"):
+            self._say(f"loaded the paper's settings for {loss}", "info")
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        colour = {"info": "#555", "error": "#b00", "ok": "#070"}[kind]
+        self.message.value = f'<span style="color:{colour}">{text}</span>'
+
+    # --- settings --------------------------------------------------------------------------------
+    def values(self) -> dict:
+        """Current value of every control."""
+        return {name: widget.value for name, widget in self.controls.items()}
+
+    def config(self) -> TrainConfig:
+        """The ``TrainConfig`` the current values describe (raises ``ValueError`` if invalid)."""
+        v = self.values()
+        extra = {"z_dim": self.z_dim} if self.z_dim else {}
+        return TrainConfig(loss=v["loss"], optimizer=v["optimizer"], lr_g=float(v["lr_g"]), lr_d=float(v["lr_d"]),
+                           beta1=float(v["beta1"]), beta2=float(v["beta2"]), n_critic=int(v["n_critic"]),
+                           clip=float(v["clip"]) if v["clip_on"] else None, gp_lambda=float(v["gp_lambda"]),
+                           batch_size=int(v["batch_size"]), steps=int(v["steps"]), seed=int(v["seed"]),
+                           device=self.device, **extra)
+
+    # --- actions --------------------------------------------------------------------------------
+    def run(self, wait: bool = False) -> Run | None:
+        """Start training with the current values (what Train does). ``wait`` blocks until it ends.
+
+        Invalid settings are shown in the message line and return None; nothing is raised.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            self._say("a run is already in progress: press Stop first", "error")
+            return None
+        try:
+            cfg = self.config()
+            v = self.values()
+            norm = "batch" if v["batch_norm"] else "none"
+            trainer = Trainer.from_names(v["data"], v["model"], cfg, width=self.width, g_norm=norm, d_norm=norm)
+        except (ValueError, RuntimeError) as err:
+            self._say(f"cannot train with these settings: {err}", "error")
+            return None
+        if cfg.loss == "wgan-gp" and v["batch_norm"]:
+            self._say("note: batch norm in a gradient-penalty critic makes each score depend on the whole batch, "
+                      "so the per-sample penalty is ill-defined (Gulrajani et al. 2017, Sec. 4)", "info")
+        else:
+            self._say("")
+        run = Run(label=self._label(cfg, v), cfg=cfg, setup=dict(trainer.setup, batch_norm=v["batch_norm"]))
+        run.history = trainer.history
+        self.current, self._trainer = run, trainer
+        every = self.plot_every or max(1, cfg.steps // 20)
+        self._real, self._z = self._fixed_inputs(trainer)
+        trainer.callbacks.append(self._on_progress)
+        trainer.callback_every = every
+        self._stop_requested = False
+        self.train_button.disabled, self.stop_button.disabled = True, False
+        self._thread = threading.Thread(target=self._worker, args=(trainer, run), daemon=True)
+        self._thread.start()
+        if wait:
+            self.wait()
+        return run
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the current run has finished (or ``timeout`` seconds passed)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def stop(self) -> None:
+        """Ask the current run to stop after its current step; its history is kept as a run."""
+        self._stop_requested = True
+        if self._trainer is not None:
+            self._trainer.request_stop()
+
+    def reset(self) -> None:
+        """Stop any run, forget all runs and restore the initial values."""
+        self.stop()
+        self.wait(timeout=30)
+        for name, value in self._initial.items():
+            self.controls[name].value = value
+        self.runs.clear()
+        self.current = None
+        self.compare_plot.value = b""
+        self.plot.value = figure_png(live_figure(None, History(), "press Train"))
+        self._say("reset: runs cleared, initial settings restored")
+
+    # --- the training thread ------------------------------------------------------------------------
+    def _fixed_inputs(self, trainer: Trainer):
+        if is_image_dataset(trainer.setup["data"]):
+            return None, None
+        mixture = make_mixture(trainer.setup["data"])
+        real = mixture.sample(1000, generator=torch.Generator().manual_seed(0))
+        z = torch.randn(1000, trainer.cfg.z_dim, generator=torch.Generator().manual_seed(1))
+        return real, z
+
+    def _on_progress(self, trainer: Trainer) -> bool:
+        snap = snapshot(trainer, self._real, self._z)
+        self.current.final = snap
+        self.plot.value = figure_png(live_figure(snap, trainer.history, self.current.label))
+        return self._stop_requested
+
+    def _worker(self, trainer: Trainer, run: Run) -> None:
+        try:
+            trainer.train(progress=False)
+            run.status = "stopped" if self._stop_requested else "finished"
+            self._say(f"{run.status}: {trainer.step} steps", "ok")
+        except TrainingDiverged as err:
+            run.status = "diverged"
+            self._say(str(err), "error")
+        except Exception as err:  # shown to the learner, never a traceback from a thread
+            run.status = "error"
+            self._say(f"training failed: {type(err).__name__}: {err}", "error")
+        finally:
+            run.history = trainer.history
+            try:
+                if run.status != "diverged" or run.final is None:
+                    run.final = snapshot(trainer, self._real, self._z)
+                self.plot.value = figure_png(live_figure(run.final, run.history, f"{run.label} ({run.status})"))
+            except Exception:  # a diverged generator can make even the picture impossible
+                pass
+            self.runs.append(run)
+            self.train_button.disabled, self.stop_button.disabled = False, True
+
+    @staticmethod
+    def _label(cfg: TrainConfig, v: dict) -> str:
+        parts = [v["data"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
+        if cfg.optimizer == "adam":
+            parts.append(f"b1 {cfg.beta1:g}")
+        else:
+            parts.append("rmsprop")
+        if cfg.n_critic > 1:
+            parts.append(f"k {cfg.n_critic}")
+        if cfg.clip is not None:
+            parts.append(f"c {cfg.clip:g}")
+        if cfg.loss == "wgan-gp":
+            parts.append(f"lambda {cfg.gp_lambda:g}")
+        if v["batch_norm"]:
+            parts.append("BN")
+        return ", ".join(parts)
+
+    # --- comparing runs ---------------------------------------------------------------------------
+    def compare(self, runs: list[Run] | None = None, last: int = 4) -> Figure:
+        """Finished runs side by side: final samples on top, D(x) and D(G(z)) below."""
+        runs = list(runs if runs is not None else self.runs[-last:])
+        if not runs:
+            raise ValueError("no finished runs to compare yet: press Train first")
+        fig = Figure(figsize=(3.4 * len(runs), 6.2))
+        axes = fig.subplots(2, len(runs), squeeze=False)
+        for i, run in enumerate(runs):
+            if run.final is not None:
+                draw_snapshot(run.final, axes[0][i], title=f"{run.label}\n({run.status}, step {len(run.history)})")
+            h = run.history
+            axes[1][i].plot(h["step"], h["d_real"], lw=1, label="D(x)")
+            axes[1][i].plot(h["step"], h["d_fake"], lw=1, label="D(G(z))")
+            axes[1][i].set_xlabel("generator step")
+            axes[1][i].legend(fontsize=7)
+            axes[1][i].grid(alpha=0.3)
+        for ax in axes[0]:
+            ax.title.set_fontsize(7)
+        fig.tight_layout()
+        return fig
+
+    def _show_compare(self) -> None:
+        try:
+            self.compare_plot.value = figure_png(self.compare())
+        except ValueError as err:
+            self._say(str(err), "error")

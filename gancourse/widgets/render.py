@@ -1,0 +1,103 @@
+"""Live pictures of a run, drawn without pyplot so they can be made from a training thread.
+
+``pyplot`` keeps global state and is not thread-safe; a bare ``Figure`` with an Agg canvas is.
+The dashboard calls these from its training thread and puts the PNG bytes into an ``Image`` widget,
+which works the same in JupyterLab, classic Notebook, Colab and headless nbval.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..plot import image_grid, plot_history, plot_scatter
+
+__all__ = ["Snapshot", "snapshot", "draw_snapshot", "figure_png", "live_figure"]
+
+
+@dataclass
+class Snapshot:
+    """What a run looks like at one step, detached from the networks (so finished runs can be redrawn).
+
+    For 2-D data: ``real`` and ``fake`` points and D's output on a grid (``heat`` over ``extent``);
+    for images: ``fake`` images in [-1, 1].
+    """
+
+    step: int
+    fake: torch.Tensor
+    real: torch.Tensor | None = None
+    heat: torch.Tensor | None = None
+    extent: tuple[float, float, float, float] | None = None
+    logits: bool = False
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render a Figure to PNG bytes (Agg, no display needed).
+
+    Example:
+        >>> figure_png(Figure(figsize=(1, 1)))[:4]
+        b'\\x89PNG'
+    """
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+@torch.no_grad()
+def snapshot(trainer, real: torch.Tensor | None = None, z: torch.Tensor | None = None,
+             extent: tuple[float, float, float, float] | None = None) -> Snapshot:
+    """Capture generated samples (and for 2-D data D's heatmap) of ``trainer`` now.
+
+    ``real`` is a fixed set of real points (2-D data) so successive frames are comparable.
+    """
+    from ..plot import critic_heatmap
+
+    logits = trainer.cfg.loss in ("wgan", "wgan-gp")
+    if real is None or real.dim() != 2:
+        fake = trainer.sample(min(len(trainer.fixed_z), 64) if z is None else len(z), z=z)
+        return Snapshot(trainer.step, fake, logits=logits)
+    fake = trainer.sample(len(z) if z is not None else 1000, z=z)
+    if extent is None:
+        lo, hi = real.min(0).values, real.max(0).values
+        pad = 0.5 * float((hi - lo).max()) + 0.2
+        extent = (float(lo[0]) - pad, float(hi[0]) + pad, float(lo[1]) - pad, float(hi[1]) + pad)
+    heat = critic_heatmap(trainer.D, extent, resolution=80, logits=logits)
+    return Snapshot(trainer.step, fake, real.cpu(), heat, extent, logits)
+
+
+def draw_snapshot(snap: Snapshot, ax, title: str | None = None) -> None:
+    """Draw a snapshot into ``ax``: scatter over the heatmap (2-D) or a sample grid (images)."""
+    if snap.real is None:
+        ax.imshow(image_grid(snap.fake).numpy(), interpolation="nearest")
+        ax.set_axis_off()
+    else:
+        fake = snap.fake.clamp(-1e3, 1e3)
+        kwargs = {} if snap.logits else {"vmin": 0.0, "vmax": 1.0}
+        ax.imshow(snap.heat.numpy(), origin="lower", extent=snap.extent, cmap="RdBu_r", alpha=0.6, aspect="auto",
+                  **kwargs)
+        plot_scatter(snap.real, fake, extent=snap.extent, ax=ax)
+    ax.set_title(title or f"step {snap.step}", fontsize=9)
+
+
+def live_figure(snap: Snapshot | None, history, title: str = "") -> Figure:
+    """Three panels: samples (or scatter over D), losses, and D(x) vs D(G(z))."""
+    fig = Figure(figsize=(12, 3.6))
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1, 1]})
+    if snap is not None:
+        draw_snapshot(snap, axes[0])
+    else:
+        axes[0].set_axis_off()
+    if len(history):
+        plot_history(history, keys=[["loss_d", "loss_g"], ["d_real", "d_fake"]], axes=axes[1:],
+                     smooth=max(1, min(10, len(history) // 20)))
+    else:
+        for ax in axes[1:]:
+            ax.set_axis_off()
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

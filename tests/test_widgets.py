@@ -1,0 +1,130 @@
+"""The dashboard, driven the way a learner drives it: set widget values, click buttons."""
+import time
+
+import pytest
+
+from gancourse.widgets import CONTROLS, Dashboard, figure_png, live_figure
+from gancourse.train import History
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _dash(**kw):
+    return Dashboard(**{"data": "ring", "steps": 40, "plot_every": 10, "z_dim": 8, "device": "cpu", **kw})
+
+
+def test_train_button_runs_with_the_widget_values_and_updates_the_plot():
+    dash = _dash()
+    dash.controls["lr_g"].value = 1e-3
+    dash.controls["n_critic"].value = 2
+    dash.controls["batch_size"].value = 32
+    before = dash.plot.value
+    dash.train_button.click()
+    dash.wait(timeout=120)
+    assert len(dash.runs) == 1
+    run = dash.runs[0]
+    assert run.status == "finished" and len(run.history) == 40
+    assert (run.cfg.lr_g, run.cfg.n_critic, run.cfg.batch_size) == (pytest.approx(1e-3), 2, 32)
+    assert bytes(dash.plot.value).startswith(PNG) and dash.plot.value != before
+    assert not dash.train_button.disabled and dash.stop_button.disabled
+
+
+def test_stop_mid_run_keeps_the_history():
+    dash = _dash(steps=1_000_000, plot_every=5)
+    dash.train_button.click()
+    deadline = time.time() + 60
+    while len(dash.current.history) < 5 and time.time() < deadline:
+        time.sleep(0.05)
+    dash.stop_button.click()
+    dash.wait(timeout=60)
+    run = dash.runs[-1]
+    assert run.status == "stopped"
+    assert 5 <= len(run.history) < 1_000_000
+    assert run.history["step"] == list(range(1, len(run.history) + 1))
+
+
+def test_loss_switch_loads_paper_settings_and_clip_flag():
+    dash = _dash()
+    dash.controls["loss"].value = "wgan"
+    v = dash.values()
+    assert (v["optimizer"], v["lr_d"], v["n_critic"], v["clip_on"]) == ("rmsprop", 5e-5, 5, True)
+    assert dash.config().clip == pytest.approx(0.01)
+    dash.controls["loss"].value = "wgan-gp"
+    cfg = dash.config()
+    assert (cfg.beta1, cfg.beta2, cfg.n_critic, cfg.clip, cfg.gp_lambda) == (0.0, 0.9, 5, None, 10.0)
+    dash.controls["loss"].value = "nsgan"
+    assert dash.config().n_critic == 1 and dash.config().optimizer == "adam"
+
+
+def test_invalid_combination_is_a_message_not_a_traceback():
+    dash = _dash()
+    dash.controls["model"].value = "dcgan"  # convolutions on 2-D points
+    assert dash.run() is None
+    assert "use model='mlp'" in dash.message.value and not dash.runs
+    dash.controls["model"].value = "mlp"
+    dash.controls["steps"].value = 0
+    assert dash.run() is None and "steps=0" in dash.message.value
+
+
+def test_learning_rate_zero_cannot_be_entered():
+    dash = _dash()
+    dash.controls["lr_d"].value = 0.0
+    assert dash.config().lr_d > 0  # the log slider clamps to its minimum
+
+
+def test_divergence_is_shown_and_history_kept(monkeypatch):
+    # RMSprop/Adam bound each step by the learning rate, so the sliders' range cannot overflow
+    # float32 within a test's budget; poison D's weights at step 12 instead, as an overflow would.
+    from gancourse.train import Trainer
+
+    original = Trainer._discriminator_step
+
+    def poisoned(self):
+        if self.step == 11:
+            next(self.D.parameters()).data.fill_(float("nan"))
+        return original(self)
+
+    monkeypatch.setattr(Trainer, "_discriminator_step", poisoned)
+    dash = _dash(steps=100, plot_every=5)
+    dash.run(wait=True)
+    run = dash.runs[-1]
+    assert run.status == "diverged", run.summary()
+    assert "diverged at step 12" in dash.message.value
+    assert run.history["step"] == list(range(1, 12))  # every finite step before the bad one is kept
+    assert not dash.train_button.disabled
+
+
+def test_compare_shows_finished_runs_and_reset_clears_them():
+    dash = _dash(steps=20)
+    dash.run(wait=True)
+    dash.controls["lr_d"].value = 1e-2
+    dash.run(wait=True)
+    fig = dash.compare()
+    assert len(fig.axes) == 4  # two runs x (samples, curves)
+    dash.compare_button.click()
+    assert bytes(dash.compare_plot.value).startswith(PNG)
+    dash.reset()
+    assert dash.runs == [] and dash.values()["lr_d"] == pytest.approx(2e-4)
+    with pytest.raises(ValueError, match="no finished runs"):
+        dash.compare()
+
+
+def test_image_dataset_shows_a_sample_grid():
+    dash = _dash(data="digits", steps=3, plot_every=3, batch_size=16)
+    dash.run(wait=True)
+    run = dash.runs[-1]
+    assert run.status == "finished" and run.final.real is None and run.final.fake.shape[1:] == (1, 28, 28)
+
+
+def test_controls_subset_and_bad_names():
+    dash = _dash(controls=("lr_g", "lr_d"))
+    assert dash.shown == ("lr_g", "lr_d")
+    with pytest.raises(ValueError, match="'lr'.*data, model"):
+        Dashboard(controls=("lr",))
+    with pytest.raises(ValueError, match="'learning_rate'"):
+        Dashboard(learning_rate=1e-3)
+    assert set(CONTROLS) == set(dash.controls)
+
+
+def test_live_figure_renders_without_pyplot():
+    assert figure_png(live_figure(None, History())).startswith(PNG)
