@@ -1,19 +1,113 @@
-"""Notebook hygiene check used by ``make test``: no outputs, kernelspec and Colab GPU metadata.
+"""Notebook hygiene check used by ``make test``: no outputs, kernelspec and Colab GPU metadata, and
+every notebook's Colab badge and setup cell agree with the repository URL in pyproject.toml.
 
 Run as ``python -m gancourse.notebook_check notebooks/``; exits 1 listing every problem.
+``python -m gancourse.notebook_check --stamp notebooks/`` rewrites badges and setup cells from
+pyproject's ``[project.urls] Repository`` (the one place the URL lives).
 Strip outputs with ``jupyter nbconvert --clear-output --inplace notebooks/*.ipynb``.
 """
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
-__all__ = ["notebook_problems", "main"]
+__all__ = ["notebook_problems", "main", "repository_url", "badge_cell", "setup_cell", "stamp"]
+
+SETUP_MARKER = "# Setup: in Colab"
+
+_SETUP = """# Setup: in Colab, install the course package (Colab's own torch is kept), enable widgets and
+# report the GPU; anywhere else this cell does nothing.
+import os, subprocess, sys
+if "google.colab" in sys.modules:
+    source = os.environ.get("GANCOURSE_INSTALL_SOURCE", "git+{repo}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    from google.colab import output
+    output.enable_custom_widget_manager()
+    import torch
+    print("GPU:", torch.cuda.get_device_name() if torch.cuda.is_available()
+          else "none (Runtime > Change runtime type > GPU)")"""
 
 
-def notebook_problems(path: str | Path) -> list[str]:
-    """Problems with one notebook file (empty list when it is clean).
+def repository_url(pyproject: str | Path | None = None) -> str:
+    """The repository URL from pyproject's ``[project.urls] Repository``.
+
+    Example:
+        >>> repository_url().startswith("https://github.com/")
+        True
+    """
+    import tomllib
+
+    path = Path(pyproject) if pyproject else Path(__file__).resolve().parent.parent / "pyproject.toml"
+    url = tomllib.loads(path.read_text())["project"]["urls"]["Repository"].rstrip("/")
+    if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
+        raise ValueError(f"[project.urls] Repository must be https://github.com/OWNER/NAME, got {url!r}")
+    return url
+
+
+def badge_cell(repo: str, notebook_name: str) -> str:
+    """The first cell of every notebook: an "Open in Colab" badge pointing at this notebook."""
+    slug = repo.removeprefix("https://github.com/")
+    return (f'<a href="https://colab.research.google.com/github/{slug}/blob/main/notebooks/{notebook_name}" '
+            'target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" '
+            'alt="Open In Colab"/></a>')
+
+
+def setup_cell(repo: str) -> str:
+    """The setup cell every notebook carries right after its title cell."""
+    return _SETUP.replace("{repo}", repo)
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def _colab_problems(path: Path, nb: dict, repo: str) -> list[str]:
+    cells = nb.get("cells", [])
+    problems = []
+    if not cells or not _source(cells[0]).startswith(badge_cell(repo, path.name)):
+        problems.append(f"{path}: first cell must start with the Colab badge for {path.name} (run --stamp)")
+    setups = [c for c in cells if c.get("cell_type") == "code" and _source(c).startswith(SETUP_MARKER)]
+    if len(setups) != 1 or _source(setups[0]) != setup_cell(repo):
+        problems.append(f"{path}: needs exactly one setup cell equal to the stamped one (run --stamp)")
+    return problems
+
+
+def stamp(path: str | Path, repo: str | None = None) -> bool:
+    """Rewrite the badge and setup cell of one notebook; returns True if the file changed."""
+    import nbformat
+
+    path = Path(path)
+    repo = repo or repository_url()
+    before = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(before, as_version=4)
+    cells = nb.cells
+    first = cells[0].source if cells and cells[0].cell_type == "markdown" else None
+    if first is None:
+        cells.insert(0, nbformat.v4.new_markdown_cell(badge_cell(repo, path.name)))
+    else:
+        rest = re.sub(r'^<a href="https://colab\.research\.google\.com/[^\n]*</a>\n*', "", first)
+        cells[0].source = badge_cell(repo, path.name) + "\n\n" + rest
+    index = next((i for i, c in enumerate(cells) if c.cell_type == "code"
+                  and (c.source.startswith(SETUP_MARKER) or c.source.startswith("# Setup."))), None)
+    if index is None:
+        cells.insert(1, nbformat.v4.new_code_cell(setup_cell(repo)))
+    else:
+        cells[index].source = setup_cell(repo)
+    after = nbformat.writes(nb)
+    if not after.endswith("\n"):
+        after += "\n"
+    if after != before:
+        path.write_text(after, encoding="utf-8")
+        return True
+    return False
+
+
+def notebook_problems(path: str | Path, repo: str | None = None) -> list[str]:
+    """Problems with one notebook file (empty list when it is clean). With ``repo``, also checks the
+    Colab badge and setup cell against it.
 
     Example:
         >>> notebook_problems("missing.ipynb")
@@ -36,15 +130,27 @@ def notebook_problems(path: str | Path) -> list[str]:
         problems.append(f"{path}: metadata.kernelspec.name must be 'python3' (else JupyterLab asks for a kernel)")
     if meta.get("accelerator") != "GPU":
         problems.append(f"{path}: metadata.accelerator must be 'GPU' (Colab then offers a GPU runtime)")
+    if repo is not None:
+        problems += _colab_problems(path, nb, repo)
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Check every ``*.ipynb`` under the given folders; print problems; return 1 if any."""
-    roots = [Path(a) for a in (argv if argv is not None else sys.argv[1:])] or [Path("notebooks")]
+    """Check every ``*.ipynb`` under the given folders; print problems; return 1 if any.
+
+    ``--stamp`` first rewrites badges and setup cells; ``--no-colab`` skips the Colab checks.
+    """
+    args = list(argv if argv is not None else sys.argv[1:])
+    do_stamp, colab = "--stamp" in args, "--no-colab" not in args
+    roots = [Path(a) for a in args if not a.startswith("--")] or [Path("notebooks")]
     files = sorted(f for r in roots for f in ([r] if r.is_file() else r.rglob("*.ipynb"))
                    if ".ipynb_checkpoints" not in f.parts)
-    problems = [p for f in files for p in notebook_problems(f)]
+    repo = repository_url() if (colab or do_stamp) else None
+    if do_stamp:
+        for f in files:
+            if stamp(f, repo):
+                print(f"stamped {f}")
+    problems = [p for f in files for p in notebook_problems(f, repo if colab else None)]
     for p in problems:
         print(p)
     print(f"checked {len(files)} notebook(s): {'clean' if not problems else f'{len(problems)} problem(s)'}")
