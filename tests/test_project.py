@@ -56,7 +56,7 @@ def test_notebook_check_flags_outputs_and_missing_metadata(tmp_path, capsys):
     (tmp_path / "bad.ipynb").write_text(json.dumps(bad))
     problems = notebook_problems(tmp_path / "bad.ipynb")
     assert any("has outputs" in p for p in problems) and any("kernelspec" in p for p in problems)
-    assert check_notebooks([str(tmp_path)]) == 1
+    assert check_notebooks([str(tmp_path), "--no-colab"]) == 1
     assert "2 problem(s)" in capsys.readouterr().out
 
 
