@@ -8,11 +8,16 @@ Modules, one concept each:
 - ``gancourse.config``      ``TrainConfig`` (the hyperparameters) and the papers' presets
 - ``gancourse.train``       the one training loop (``Trainer``, ``train_gan``, ``TrainingDiverged``)
 - ``gancourse.checkpoint``  atomic save, ``weights_only`` load
-- ``gancourse.metrics``     mode coverage for 2-D mixtures
+- ``gancourse.metrics``     mode coverage for 2-D mixtures; digit-classifier image metrics, Frechet distance
 - ``gancourse.plot``        sample grids, scatter over D's heatmap, training curves
+- ``gancourse.widgets``     the training ``Dashboard`` (sliders, Train/Stop/Reset, live plots, compare runs)
+- ``gancourse.exercises``   automatic checks for the lessons' exercises (``check_...``)
+- ``gancourse.wasserstein`` WGAN Example 1, earth mover's distance, the Kantorovich-Rubinstein dual
+- ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
 - ``gancourse.device``      cuda > mps > cpu
 - ``gancourse.cli``         ``python -m gancourse train ...``
+- ``gancourse.notebook_check``  notebook hygiene and Colab badge / setup-cell stamping (``make test``)
 """
 from __future__ import annotations
 
