@@ -277,7 +277,7 @@ class Dashboard:
 
     @staticmethod
     def _label(cfg: TrainConfig, v: dict) -> str:
-        parts = [v["data"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
+        parts = [v["data"], v["model"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
         if cfg.optimizer == "adam":
             parts.append(f"b1 {cfg.beta1:g}")
         else:

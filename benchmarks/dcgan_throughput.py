@@ -1,0 +1,184 @@
+"""The same DCGAN, the same number of steps, trained two ways: the textbook loop and ``gancourse.train``.
+
+(a) textbook: a torchvision-style ``Dataset`` over the uint8 images that converts every sample with
+    ``ToTensor`` + ``Normalize`` (via PIL, as torchvision's MNIST does), a shuffling ``DataLoader``,
+    ``.to(device)`` per batch, ``nn.BCEWithLogitsLoss``, ``zero_grad()``, float32, the loop of the
+    PyTorch DCGAN tutorial.
+(b) ``gancourse.train.Trainer``: the whole dataset on the device as one uint8 tensor, one gather per
+    batch, statistics read back every ``log_every`` steps, ``set_to_none`` grads; on CUDA also
+    channels_last and autocast (bf16 or fp16 + GradScaler).
+
+Both use the DCGAN paper's settings (``preset("dcgan")``: Adam 2e-4, beta1 0.5, batch 128, z 100)
+and the same networks from the same seed. Every ``--eval-every`` steps the clock stops, 500 samples
+from fixed noise are scored by the cached digit classifier (``gancourse.metrics.images``), and the
+clock restarts: "seconds to threshold" is training time only.
+
+Usage (offline, ``digits``; nothing is downloaded):
+    python benchmarks/dcgan_throughput.py --threads 1 --steps 600
+    python benchmarks/dcgan_throughput.py --device cuda --steps 2000 --width 64
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from gancourse import preset
+from gancourse.config import TrainConfig
+from gancourse.data import load_images, make_sampler
+from gancourse.device import pick_device
+from gancourse.metrics.images import ImageQuality, evaluate_images, load_classifier
+from gancourse.models import build_models
+from gancourse.train import Trainer
+
+
+class TextbookImages(torch.utils.data.Dataset):
+    """What ``torchvision.datasets.MNIST`` does per item: uint8 array -> PIL image -> transform."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, transform) -> None:
+        # (N, C, H, W) -> (N, H, W) for grey, (N, H, W, C) for colour: the layouts PIL expects.
+        array = images.numpy()
+        self.images = array[:, 0] if array.shape[1] == 1 else np.ascontiguousarray(array.transpose(0, 2, 3, 1))
+        self.labels = labels.numpy()
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.images[index])), int(self.labels[index])
+
+
+def _endless(loader) -> Iterator[torch.Tensor]:
+    while True:
+        for images, _ in loader:
+            yield images
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def textbook_run(data: str, cfg: TrainConfig, width: int, workers: int):
+    """(G, train_chunk) where ``train_chunk(k)`` runs k more generator steps of the textbook loop."""
+    from torchvision import transforms
+
+    device = pick_device(cfg.device)
+    images, labels = load_images(data)
+    channels = images.shape[1]
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * channels, (0.5,) * channels)])
+    loader = torch.utils.data.DataLoader(TextbookImages(images, labels, transform), batch_size=cfg.batch_size,
+                                         shuffle=True, drop_last=True, num_workers=workers,
+                                         persistent_workers=workers > 0,
+                                         generator=torch.Generator().manual_seed(cfg.seed))
+    batches = _endless(loader)
+    torch.manual_seed(cfg.seed)
+    G, D = build_models("dcgan", tuple(images.shape[1:]), z_dim=cfg.z_dim, width=width)
+    G, D = G.to(device), D.to(device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    bce = nn.BCEWithLogitsLoss()
+
+    def train_chunk(steps: int) -> None:
+        for _ in range(steps):
+            real = next(batches).to(device)
+            n = real.size(0)
+            ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
+            fake = G(torch.randn(n, cfg.z_dim, device=device))
+            D.zero_grad()
+            loss_d = bce(D(real), ones) + bce(D(fake.detach()), zeros)
+            loss_d.backward()
+            opt_d.step()
+            G.zero_grad()
+            loss_g = bce(D(fake), ones)  # non-saturating: fakes labelled real
+            loss_g.backward()
+            opt_g.step()
+            # The tutorial logs every iteration with .item(): a host sync per step.
+            loss_d.item(), loss_g.item()
+
+    return G, train_chunk
+
+
+def gancourse_run(data: str, cfg: TrainConfig, width: int):
+    device = pick_device(cfg.device)
+    sampler = make_sampler(data, cfg.batch_size, device=device, seed=cfg.seed)
+    torch.manual_seed(cfg.seed)
+    G, D = build_models("dcgan", tuple(sampler.data.shape[1:]), z_dim=cfg.z_dim, width=width)
+    trainer = Trainer(G, D, sampler, cfg.replace(device=str(device)))
+    return trainer.G, lambda steps: trainer.train(steps=steps, progress=False)
+
+
+@torch.no_grad()
+def _score(G: nn.Module, z: torch.Tensor, classifier) -> ImageQuality:
+    # Train-mode batch norm (batch statistics), as ``Trainer.sample`` and the lessons sample.
+    return evaluate_images(G(z).float(), classifier)
+
+
+def measure(name: str, G: nn.Module, train_chunk, *, steps: int, eval_every: int, warmup: int, batch_size: int,
+            classifier, z: torch.Tensor, threshold: float, device: torch.device) -> dict:
+    """Train ``steps`` steps in chunks of ``eval_every``; time training only; score after each chunk."""
+    train_chunk(warmup)  # first calls allocate, pick kernels, start workers: not steady state
+    _sync(device)
+    seconds, done, reached, last = 0.0, warmup, None, None
+    while done < steps:
+        chunk = min(eval_every, steps - done)
+        start = time.perf_counter()
+        train_chunk(chunk)
+        _sync(device)
+        seconds += time.perf_counter() - start
+        done += chunk
+        last = _score(G, z, classifier)
+        passed = last.classes_covered == last.num_classes and last.confident_fraction >= threshold
+        if passed and reached is None:
+            reached = (done, seconds)
+        print(f"  {name:9s} step {done:5d}  {seconds:7.1f}s  {last}", flush=True)
+    return {"images_per_s": (steps - warmup) * batch_size / seconds, "seconds": seconds, "reached": reached,
+            "final": last}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="digits", help="image dataset (default digits: offline)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--steps", type=int, default=600, help="generator steps per method, warm-up included")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--width", type=int, default=32, help="DCGAN base channels (the paper's is 64 or more)")
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader workers for the textbook loop")
+    parser.add_argument("--eval-every", type=int, default=50)
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="quality bar: all classes present and this fraction of samples classified with "
+                             "confidence >= 0.9")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = preset("dcgan", device=args.device, steps=args.steps, seed=0)
+    device = pick_device(cfg.device)
+    classifier = load_classifier(args.data, device=device)
+    z = torch.randn(500, cfg.z_dim, generator=torch.Generator().manual_seed(123)).to(device)
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "none"
+    print(f"torch {torch.__version__}, {platform.machine()}, device {device} ({gpu}), "
+          f"threads {torch.get_num_threads()}, data {args.data}, width {args.width}, batch {cfg.batch_size}, "
+          f"steps {args.steps}, workers {args.workers}")
+    common = dict(steps=args.steps, eval_every=args.eval_every, warmup=args.warmup, batch_size=cfg.batch_size,
+                  classifier=classifier, z=z, threshold=args.threshold, device=device)
+    results = {"textbook": measure("textbook", *textbook_run(args.data, cfg, args.width, args.workers), **common),
+               "gancourse": measure("gancourse", *gancourse_run(args.data, cfg, args.width), **common)}
+    print(f"\n{'method':10s} {'images/s':>9s} {'train s':>8s} {'threshold reached':>24s}  final quality")
+    for name, r in results.items():
+        reached = "not reached" if r["reached"] is None else f"step {r['reached'][0]} after {r['reached'][1]:.1f}s"
+        print(f"{name:10s} {r['images_per_s']:9.0f} {r['seconds']:8.1f} {reached:>24s}  {r['final']}")
+    ratio = results["gancourse"]["images_per_s"] / results["textbook"]["images_per_s"]
+    print(f"gancourse / textbook throughput: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
