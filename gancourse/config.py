@@ -20,7 +20,9 @@ class TrainConfig:
     ``n_critic`` is k in Goodfellow et al.'s Algorithm 1 (discriminator steps per generator step).
     ``clip`` is WGAN's c (None: no clipping); ``gp_lambda`` is WGAN-GP's lambda (used by
     ``loss="wgan-gp"`` only). ``log_every`` is how often (in steps) statistics are read back from
-    the device: the only host synchronisation in the loop.
+    the device: the only host synchronisation in the loop. ``unroll_steps`` is K of the unrolled
+    GAN (Metz et al. 2017): each generator step is taken against a differentiable copy of D moved
+    K optimiser steps ahead (0, the default, is the plain game).
 
     Example:
         >>> TrainConfig(loss="wgan", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, clip=0.01, n_critic=5).n_critic
@@ -44,6 +46,7 @@ class TrainConfig:
     amp: bool = True
     compile: bool = False
     log_every: int = 10
+    unroll_steps: int = 0
 
     def __post_init__(self) -> None:
         self.validate()
@@ -63,7 +66,8 @@ class TrainConfig:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value < 1):
                 raise ValueError(f"{name} must be in [0, 1), got {name}={value!r}")
-        for name, low in (("n_critic", 1), ("batch_size", 1), ("steps", 1), ("z_dim", 1), ("log_every", 1)):
+        for name, low in (("n_critic", 1), ("batch_size", 1), ("steps", 1), ("z_dim", 1), ("log_every", 1),
+                          ("unroll_steps", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {name}={value!r}")

@@ -5,7 +5,8 @@ step), which with other losses and constraints is also Algorithm 1 of WGAN (clip
 critic step) and of WGAN-GP (gradient penalty in the critic loss). One ``step`` is one generator
 update. Statistics stay on the device and are read back every ``log_every`` steps, so the hot loop
 never waits on the host; on CUDA it runs under autocast (bf16 where supported, else fp16 with a
-GradScaler) with channels_last convolutions.
+GradScaler) with channels_last convolutions. With ``cfg.unroll_steps = K > 0`` the generator step is
+that of the unrolled GAN (Metz et al. 2017; see ``Trainer._unrolled_discriminator``).
 """
 from __future__ import annotations
 
@@ -159,10 +160,7 @@ class Trainer:
             fake = self.G_fwd(self._z(cfg.batch_size))  # no graph through G: this step trains D only
         with self._autocast():
             real_out, fake_out = self.D_fwd(real).float(), self.D_fwd(fake).float()
-            if self._critic:
-                loss = losses.critic_loss_wasserstein(real_out, fake_out)
-            else:
-                loss = losses.discriminator_loss(real_out, fake_out)
+            loss = self._discriminator_loss(real_out, fake_out)
         gp = torch.zeros((), device=self.device)
         if cfg.loss == "wgan-gp":
             # In float32: the penalty differentiates a gradient, where half precision loses digits.
@@ -181,10 +179,87 @@ class Trainer:
         w_estimate = real_out.mean() - fake_out.mean()
         return loss.detach(), d_real.detach(), d_fake.detach(), grad_norm, gp.detach(), w_estimate.detach()
 
+    def _discriminator_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
+        if self._critic:
+            return losses.critic_loss_wasserstein(real_out, fake_out)
+        return losses.discriminator_loss(real_out, fake_out)
+
+    def _unrolled_discriminator(self, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """D's parameters after K differentiable optimiser steps on one batch: the unrolled GAN.
+
+        Metz et al. 2017, Sec. 2.2: with f(theta_G, theta_D) the GAN value function,
+
+            theta_D^0     = theta_D
+            theta_D^{k+1} = theta_D^k + eta^k * df(theta_G, theta_D^k) / dtheta_D^k        (Eq. 4)
+            f_K(theta_G, theta_D) = f(theta_G, theta_D^K(theta_G, theta_D))               (Eq. 6)
+            theta_G <- theta_G - eta * df_K(theta_G, theta_D) / dtheta_G                  (Eq. 7)
+
+        The K steps are built with ``create_graph=True``, so the generator's gradient includes the
+        term through dtheta_D^K / dtheta_G: G is rewarded for moves that D cannot answer within K
+        steps, which is what discourages hopping onto a single mode. As in the authors' code, the
+        steps use D's own optimiser (Adam or RMSprop, continuing its current moment estimates) on
+        one real and one fake batch. Unlike their code, the second moment is treated as a constant
+        preconditioner (detached): its derivative adds little and its square root is not
+        differentiable at zero. D itself is left untouched (the unroll updates copies of batch-norm
+        statistics); ``functional_call`` evaluates D with the returned parameters. Weight clipping and the gradient penalty apply inside the unroll
+        for ``wgan`` / ``wgan-gp``.
+        """
+        cfg = self.cfg
+        real = self.sampler.sample(cfg.batch_size)
+        if self.is_cuda and real.dim() == 4:
+            real = real.contiguous(memory_format=torch.channels_last)
+        names = [name for name, _ in self.D.named_parameters()]
+        originals = [p for _, p in self.D.named_parameters()]
+        params = [p.detach().clone().requires_grad_(True) for p in originals]
+        # Batch-norm running statistics are updated in place: give the unroll its own copies.
+        buffers = {name: b.clone() for name, b in self.D.named_buffers()}
+        adam = cfg.optimizer == "adam"
+        beta1, beta2 = (cfg.beta1, cfg.beta2) if adam else (0.0, self.opt_d.defaults["alpha"])
+        eps = self.opt_d.defaults["eps"]
+        lr = self.opt_d.param_groups[0]["lr"]  # the current rate, so a schedule applies to the unroll too
+        moments = []
+        for p in originals:
+            state = self.opt_d.state.get(p, {})
+            m = state.get("exp_avg", torch.zeros_like(p)).detach()
+            v = state.get("exp_avg_sq" if adam else "square_avg", torch.zeros_like(p)).detach()
+            moments.append((m, v))
+        t0 = float(self.opt_d.state.get(originals[0], {}).get("step", 0)) if originals else 0.0
+
+        def critic(x: torch.Tensor, current: list[torch.Tensor]) -> torch.Tensor:
+            return torch.func.functional_call(self.D, {**dict(zip(names, current)), **buffers}, (x,)).float()
+
+        for k in range(cfg.unroll_steps):
+            loss = self._discriminator_loss(critic(real, params), critic(fake, params))
+            if cfg.loss == "wgan-gp":
+                loss = loss + losses.gradient_penalty(lambda x: critic(x, params), real.float(), fake.float(),
+                                                      cfg.gp_lambda, generator=self.noise)
+            grads = torch.autograd.grad(loss, params, create_graph=True)
+            t = t0 + k + 1
+            updated, new_moments = [], []
+            for p, g, (m, v) in zip(params, grads, moments):
+                m = beta1 * m + (1 - beta1) * g
+                v = beta2 * v + (1 - beta2) * g.detach().square()
+                if adam:
+                    step = (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)
+                else:
+                    step = g / (v.sqrt() + eps)
+                p = p - lr * step
+                if cfg.clip is not None:
+                    p = p.clamp(-cfg.clip, cfg.clip)
+                updated.append(p)
+                new_moments.append((m, v))
+            params, moments = updated, new_moments
+        return dict(zip(names, params))
+
     def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         self.D.requires_grad_(False)  # G's update needs gradients w.r.t. G only
         with self._autocast():
-            fake_out = self.D_fwd(self.G_fwd(self._z(self.cfg.batch_size))).float()
+            fake = self.G_fwd(self._z(self.cfg.batch_size))
+            if self.cfg.unroll_steps:
+                unrolled = self._unrolled_discriminator(fake)
+                fake_out = torch.func.functional_call(self.D, unrolled, (fake,)).float()
+            else:
+                fake_out = self.D_fwd(fake).float()
             if self._critic:
                 loss = losses.generator_loss_wasserstein(fake_out)
             elif self.cfg.loss == "gan":

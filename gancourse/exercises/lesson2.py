@@ -1,0 +1,114 @@
+"""Checks for lesson 2 (mode collapse): the coverage metric, PacGAN packing, minibatch std.
+
+Each ``check_*`` calls your function on small inputs whose answers can be worked out by hand and
+raises ``AssertionError`` with a hint when an answer is wrong; it prints one line when all pass.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+__all__ = ["check_coverage", "check_pack", "check_minibatch_std"]
+
+
+def _close(a: float, b: float, tol: float = 1e-4) -> bool:
+    return abs(float(a) - float(b)) <= tol
+
+
+def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> None:
+    """Check ``fn(samples, centres, std) -> (modes_captured, hq_fraction)`` (VEEGAN / PacGAN protocol).
+
+    A sample is high quality when its distance to the nearest centre is at most 3 * std; a mode is
+    captured when it is the nearest centre of at least one high-quality sample.
+
+    Example:
+        >>> from gancourse.metrics.mixtures import mode_coverage
+        >>> check_coverage(lambda x, c, s: (mode_coverage(x, c, s).modes_captured, mode_coverage(x, c, s).hq_fraction))
+        check_coverage: all 4 cases pass.
+    """
+    centres = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    cases = [
+        # (samples, std, expected modes, expected HQ fraction, what the case tests)
+        (torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), 0.1, 3, 1.0, "one sample on each centre"),
+        (torch.tensor([[0.05, 0.0], [0.02, 0.01], [0.5, 0.5], [0.9, 0.9]]), 0.02, 1, 0.5,
+         "two samples near centre 0 (0.05 and 0.022 away, within 3 * 0.02 = 0.06), two far from every centre"),
+        (torch.tensor([[0.0, 0.29], [1.0, 0.31]]), 0.1, 1, 0.5,
+         "distance 0.29 counts (<= 0.3), 0.31 does not: the test is distance <= 3 * std"),
+        (torch.tensor([[0.45, 0.0], [0.55, 0.0]]), 0.2, 2, 1.0,
+         "0.45 is nearest to centre 0 and 0.55 to centre 1: a sample belongs to its NEAREST centre"),
+    ]
+    for samples, std, modes, hq, what in cases:
+        got = fn(samples, centres, std)
+        assert isinstance(got, tuple) and len(got) == 2, f"return a tuple (modes_captured, hq_fraction), got {got!r}"
+        got_modes, got_hq = got
+        assert int(got_modes) == modes, (f"modes captured: expected {modes}, got {got_modes} ({what}). "
+                                         "Count the distinct nearest centres among the high-quality samples only.")
+        assert _close(got_hq, hq), (f"HQ fraction: expected {hq}, got {float(got_hq)} ({what}). "
+                                    "It is the fraction of ALL samples within 3 * std of their nearest centre.")
+    print(f"check_coverage: all {len(cases)} cases pass.")
+
+
+def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
+    """Check ``fn(x, m)``: groups of m consecutive samples stacked along axis 1 (PacGAN packing).
+
+    (B, F) -> (B/m, m*F) for points, (B, C, H, W) -> (B/m, m*C, H, W) for images; a batch that does
+    not split into packs of m is a ``ValueError``.
+
+    Example:
+        >>> from gancourse.remedies.packing import pack_samples
+        >>> check_pack(pack_samples)
+        check_pack: all 4 cases pass.
+    """
+    x = torch.arange(12.0).view(6, 2)
+    got = fn(x, 3)
+    assert tuple(got.shape) == (2, 6), f"6 points of 2 features in packs of 3 should give shape (2, 6), got {tuple(got.shape)}"
+    assert got.tolist() == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]], (
+        f"pack 0 must hold samples 0, 1, 2 side by side: expected [[0..5], [6..11]], got {got.tolist()}")
+    assert torch.equal(fn(x, 1), x), "m = 1 must return the samples unchanged"
+    images = torch.arange(4 * 2 * 3 * 3, dtype=torch.float32).view(4, 2, 3, 3)
+    got = fn(images, 2)
+    assert tuple(got.shape) == (2, 4, 3, 3), f"4 images (2, 3, 3) in packs of 2 should give (2, 4, 3, 3), got {tuple(got.shape)}"
+    assert torch.equal(got[1, 2:], images[3]), "image 3 should be the second half of pack 1's channels"
+    try:
+        fn(torch.zeros(5, 2), 2)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("5 samples cannot be split into packs of 2: raise ValueError (silently dropping or "
+                             "mixing samples would hide a bug)")
+    print("check_pack: all 4 cases pass.")
+
+
+def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    """Check ``fn(x) -> (B,)``: the minibatch standard deviation statistic of Karras et al. 2018
+    with the whole batch as one group: the population std of every feature over the batch, averaged
+    over features, repeated for every sample.
+
+    Example:
+        >>> from gancourse.remedies.minibatch_std import minibatch_std
+        >>> check_minibatch_std(lambda x: minibatch_std(x, group_size=None))
+        check_minibatch_std: all 3 cases pass.
+    """
+    x = torch.tensor([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0], [6.0, 1.0]])
+    # feature 0: values 0, 2, 4, 6, mean 3, population variance (9 + 1 + 1 + 9) / 4 = 5; feature 1: std 0
+    expected = math.sqrt(5) / 2
+    got = fn(x)
+    assert tuple(got.shape) == (4,), f"return one value per sample, shape (4,), got {tuple(got.shape)}"
+    if _close(got[0], math.sqrt(20 / 3) / 2, 1e-3):
+        raise AssertionError("you used the unbiased (n - 1) variance; the layer uses the population variance "
+                             "(divide by n), e.g. x.var(dim=0, unbiased=False)")
+    if _close(got[0], math.sqrt(3.5), 1e-3):  # all 8 entries: mean 2, mean squared deviation 28 / 8
+        raise AssertionError("that is the std of all entries pooled together; take the std of each feature over "
+                             "the batch first, then average the per-feature stds")
+    assert torch.allclose(got, torch.full((4,), expected), atol=1e-3), (
+        f"expected sqrt(5)/2 = {expected:.4f} for every sample (feature stds sqrt(5) and 0, averaged), got {got.tolist()}")
+    same = fn(torch.ones(8, 3))
+    assert float(same.abs().max()) < 1e-3, f"a batch of identical samples has std 0, got {same.tolist()}"
+    images = torch.zeros(2, 1, 2, 2)
+    images[1] = 2.0  # every pixel: values 0 and 2, std 1
+    got = fn(images)
+    assert torch.allclose(got, torch.ones(2), atol=1e-3), (
+        f"images: per-pixel std over the batch, averaged over channels and positions, should be 1; got {got.tolist()}")
+    print("check_minibatch_std: all 3 cases pass.")

@@ -1,0 +1,15 @@
+"""Remedies for mode collapse (lesson 2), each a small change the unchanged training loop can train.
+
+- ``packing``        PacGAN (Lin et al. 2018): D judges packs of m samples
+- ``minibatch_std``  minibatch standard deviation layer (Karras et al. 2018)
+- unrolled GAN       Metz et al. 2017: ``TrainConfig(unroll_steps=K)`` (in ``gancourse.train``)
+- ``benchmark``      every method with the same networks, budget and seeds, scored on the ring and grid
+- ``published``      the published VEEGAN / PacGAN / GDPP rows;  ``report``: the results table
+- ``frames``         snapshots of a run (mode hopping);  ``widget``: ``ModeCollapseExplorer``
+"""
+from __future__ import annotations
+
+from .minibatch_std import MinibatchStd, minibatch_std, with_minibatch_std
+from .packing import PackedDiscriminator, pack_samples
+
+__all__ = ["PackedDiscriminator", "pack_samples", "MinibatchStd", "minibatch_std", "with_minibatch_std"]

@@ -1,0 +1,83 @@
+"""The lesson-2 explorer widget, driven programmatically: set values, click, wait, check the curve."""
+import time
+
+import pytest
+
+from gancourse.remedies.benchmark import Setup
+from gancourse.remedies.widget import REMEDIES, ModeCollapseExplorer, remedy_method
+
+SMALL = Setup(batch_size=32, z_dim=4, g_width=16, d_width=16)
+
+
+def test_remedy_method_maps_strength_to_the_right_knob():
+    assert remedy_method("GAN").name == "GAN"
+    assert remedy_method("PacGAN", 3).pack == 3
+    assert remedy_method("minibatch std", 8).group_size == 8
+    assert remedy_method("unrolled GAN", 2).unroll_steps == 2
+    wgan = remedy_method("WGAN-GP", 4)
+    assert wgan.loss == "wgan-gp" and wgan.n_critic == 4
+    assert remedy_method("PacGAN").pack == REMEDIES["PacGAN"][3]
+    with pytest.raises(ValueError, match="valid choices"):
+        remedy_method("dropout")
+    with pytest.raises(ValueError, match=r"pack size m must be an integer in \[2, 8\]"):
+        remedy_method("PacGAN", 9)
+
+
+def test_changing_the_remedy_relabels_and_bounds_the_strength_slider():
+    ex = ModeCollapseExplorer(data="ring", remedy="unrolled GAN", strength=7, setup=SMALL, device="cpu")
+    assert ex.strength.value == 7 and ex.strength.description == "unroll steps K" and ex.strength.max == 10
+    ex.remedy.value = "PacGAN"
+    assert (ex.strength.min, ex.strength.max, ex.strength.value) == (2, 8, 4)
+    assert ex.method().pack == 4
+    ex.remedy.value = "GAN"
+    assert ex.strength.disabled and ex.method().name == "GAN"
+
+
+def test_clicking_train_records_a_modes_curve_and_blocking_run_matches():
+    ex = ModeCollapseExplorer(data="ring", remedy="PacGAN", strength=2, steps=100, setup=SMALL, plot_every=25,
+                              device="cpu")
+    first_png = ex.plot.value
+    ex.train_button.click()  # as a learner would: trains in a background thread
+    ex._thread.join(timeout=120)
+    run = ex.runs[-1]
+    assert run.status == "finished" and run.label == "PacGAN2, seed 0"
+    assert [step for step, _, _ in run.curve] == [25, 50, 75, 100]
+    assert all(0 <= modes <= 8 and 0.0 <= hq <= 1.0 for _, modes, hq in run.curve)
+    assert run.final is not None and run.final.num_modes == 8
+    assert ex.plot.value != first_png and ex.plot.value[:4] == b"\x89PNG"
+    assert not ex.train_button.disabled and ex.stop_button.disabled
+
+    ex.data.value = "grid"
+    ex.remedy.value = "GAN"
+    second = ex.run(wait=True)
+    assert second.data == "grid" and second.final.num_modes == 25 and len(ex.runs) == 2
+
+
+def test_stop_button_ends_a_long_run_early():
+    ex = ModeCollapseExplorer(data="ring", remedy="GAN", steps=10000, setup=SMALL, plot_every=10, device="cpu")
+    run = ex.run()
+    deadline = time.monotonic() + 60
+    while not run.curve and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ex.stop_button.click()
+    ex._thread.join(timeout=60)
+    assert run.status == "stopped"
+    assert run.curve and run.curve[-1][0] < 10000
+    assert ex.run(wait=False) is not None  # a new run can start once the old one ended
+    ex.stop()
+    ex._thread.join(timeout=60)
+
+
+def test_second_run_while_running_is_refused():
+    ex = ModeCollapseExplorer(data="ring", steps=10000, setup=SMALL, plot_every=10, device="cpu")
+    ex.run()
+    try:
+        assert ex.run() is None and "already going" in ex.message.value
+    finally:
+        ex.stop()
+        ex._thread.join(timeout=60)
+
+
+def test_bad_dataset_is_refused():
+    with pytest.raises(ValueError, match="'ring' or 'grid'"):
+        ModeCollapseExplorer(data="moons")
