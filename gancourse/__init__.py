@@ -12,6 +12,7 @@ Modules, one concept each:
 - ``gancourse.plot``        sample grids, scatter over D's heatmap, training curves
 - ``gancourse.widgets``     the training ``Dashboard`` (sliders, Train/Stop/Reset, live plots, compare runs)
 - ``gancourse.exercises``   automatic checks for the lessons' exercises (``check_...``)
+- ``gancourse.remedies``    mode-collapse remedies (packing, minibatch std) and lesson 2's widget
 - ``gancourse.wasserstein`` WGAN Example 1, earth mover's distance, the Kantorovich-Rubinstein dual
 - ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
