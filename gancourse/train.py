@@ -201,8 +201,9 @@ class Trainer:
         one real and one fake batch. Unlike their code, the second moment is treated as a constant
         preconditioner (detached): its derivative adds little and its square root is not
         differentiable at zero. D itself is left untouched (the unroll updates copies of batch-norm
-        statistics); ``functional_call`` evaluates D with the returned parameters. Weight clipping and the gradient penalty apply inside the unroll
-        for ``wgan`` / ``wgan-gp``.
+        statistics); ``functional_call`` evaluates D with the returned parameters. Weight clipping
+        and the gradient penalty apply inside the unroll for ``wgan`` / ``wgan-gp``. Cost: about K
+        extra forward-backward passes of D per generator step, plus the backward pass through them.
         """
         cfg = self.cfg
         real = self.sampler.sample(cfg.batch_size)
@@ -231,7 +232,7 @@ class Trainer:
         for k in range(cfg.unroll_steps):
             loss = self._discriminator_loss(critic(real, params), critic(fake, params))
             if cfg.loss == "wgan-gp":
-                loss = loss + losses.gradient_penalty(lambda x: critic(x, params), real.float(), fake.float(),
+                loss = loss + losses.gradient_penalty(lambda x, now=params: critic(x, now), real.float(), fake.float(),
                                                       cfg.gp_lambda, generator=self.noise)
             grads = torch.autograd.grad(loss, params, create_graph=True)
             t = t0 + k + 1

@@ -98,7 +98,7 @@ def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     assert tuple(got.shape) == (4,), f"return one value per sample, shape (4,), got {tuple(got.shape)}"
     if _close(got[0], math.sqrt(20 / 3) / 2, 1e-3):
         raise AssertionError("you used the unbiased (n - 1) variance; the layer uses the population variance "
-                             "(divide by n), e.g. x.var(dim=0, unbiased=False)")
+                             "(divide by n), e.g. x.var(dim=0, correction=0)")
     if _close(got[0], math.sqrt(3.5), 1e-3):  # all 8 entries: mean 2, mean squared deviation 28 / 8
         raise AssertionError("that is the std of all entries pooled together; take the std of each feature over "
                              "the batch first, then average the per-feature stds")

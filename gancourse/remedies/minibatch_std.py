@@ -40,7 +40,7 @@ def minibatch_std(x: torch.Tensor, group_size: int | None = 4) -> torch.Tensor:
         raise ValueError(f"batch of {batch} samples cannot be split into groups of {group}; "
                          f"use a batch size divisible by group_size={group_size}")
     y = x.float().reshape(group, batch // group, -1)
-    std = (y.var(dim=0, unbiased=False) + 1e-8).sqrt()  # (B/G, features)
+    std = (y.var(dim=0, correction=0) + 1e-8).sqrt()  # (B/G, features)
     return std.mean(dim=1).repeat(group).to(x.dtype)
 
 
