@@ -71,11 +71,13 @@ def critic_heatmap(D: nn.Module, extent: Sequence[float], resolution: int = 150,
 
 def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = None, *, logits: bool = False,
                  extent: Sequence[float] | None = None, title: str | None = None, ax: plt.Axes | None = None,
-                 centres: torch.Tensor | None = None) -> Figure:
+                 centres: torch.Tensor | None = None, heat: torch.Tensor | None = None,
+                 colorbar: bool = True) -> Figure:
     """Real (green) and generated (purple) 2-D points over D's output as a background heatmap.
 
     For a GAN discriminator the colour is D(x) in [0, 1] (0.5 everywhere at the game's optimum);
-    with ``logits=True`` it is the raw critic value f(x) (WGAN).
+    with ``logits=True`` it is the raw critic value f(x) (WGAN). ``heat`` is a precomputed
+    ``critic_heatmap`` over ``extent`` (used instead of evaluating ``D``).
 
     Example:
         >>> fig = plot_scatter(torch.randn(100, 2), torch.randn(100, 2))
@@ -87,11 +89,13 @@ def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = N
         lo, hi = both.min(0).values, both.max(0).values
         pad = 0.15 * (hi - lo).max().item() + 0.1
         extent = (lo[0].item() - pad, hi[0].item() + pad, lo[1].item() - pad, hi[1].item() + pad)
-    if D is not None:
+    if heat is None and D is not None:
         heat = critic_heatmap(D, extent, logits=logits)
+    if heat is not None:
         kwargs = {} if logits else {"vmin": 0.0, "vmax": 1.0}
         im = ax.imshow(heat.numpy(), origin="lower", extent=extent, cmap="RdBu_r", alpha=0.6, aspect="auto", **kwargs)
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="f(x)" if logits else "D(x)")
+        if colorbar:
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="f(x)" if logits else "D(x)")
     ax.scatter(real[:, 0], real[:, 1], s=3, c="#1a9850", alpha=0.6, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], s=3, c="#7b3294", alpha=0.5, label="generated")
     if centres is not None:

@@ -75,11 +75,8 @@ def draw_snapshot(snap: Snapshot, ax, title: str | None = None) -> None:
         ax.imshow(image_grid(snap.fake).numpy(), interpolation="nearest")
         ax.set_axis_off()
     else:
-        fake = snap.fake.clamp(-1e3, 1e3)
-        kwargs = {} if snap.logits else {"vmin": 0.0, "vmax": 1.0}
-        ax.imshow(snap.heat.numpy(), origin="lower", extent=snap.extent, cmap="RdBu_r", alpha=0.6, aspect="auto",
-                  **kwargs)
-        plot_scatter(snap.real, fake, extent=snap.extent, ax=ax)
+        plot_scatter(snap.real, snap.fake.clamp(-1e3, 1e3), extent=snap.extent, ax=ax, heat=snap.heat,
+                     logits=snap.logits, colorbar=False)
     ax.set_title(title or f"step {snap.step}", fontsize=9)
 
 
