@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Colab ships ipywidgets 7.7: the dashboard's tests also run against it, from a side folder.
 WIDGETS7 := $(VENV)/ipywidgets7
 
-.PHONY: lab test setup unit notebooks check-notebooks widgets7 clean-venv
+.PHONY: lab test setup lint unit notebooks check-notebooks widgets7 e2e clean-venv
 
 setup: $(STAMP)
 
@@ -24,11 +24,17 @@ $(STAMP): pyproject.toml Makefile
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
+# Byte-compile everything (a syntax error anywhere fails fast) and lint package, tests and notebooks.
+lint: setup
+	$(BIN)/python -m compileall -q gancourse tests benchmarks e2e
+	$(BIN)/ruff check .
+
 check-notebooks: setup
 	$(BIN)/python -m gancourse.notebook_check notebooks/
 
 unit: setup
 	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules gancourse --ignore=gancourse/__main__.py
 
 notebooks: setup
 	GANCOURSE_QUICK=1 GANCOURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks/
@@ -41,7 +47,14 @@ widgets7: $(WIDGETS7)/.installed
 	GANCOURSE_EXPECT_IPYWIDGETS=7 PYTHONPATH=$(WIDGETS7) $(BIN)/python -m pytest -q -p no:cacheprovider \
 		-W "ignore::DeprecationWarning" tests/test_widgets.py
 
-test: check-notebooks unit widgets7 notebooks
+# JupyterLab in headless Chromium (Debian's package, driven by Playwright): every notebook run in the
+# browser, the dashboard's slider / Train / Stop. Screenshots go to test-artifacts/e2e/.
+CHROMIUM ?= /usr/bin/chromium
+e2e: setup
+	CHROMIUM=$(CHROMIUM) tools/ensure_chromium.sh
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider e2e
+
+test: lint check-notebooks unit widgets7 notebooks e2e
 
 clean-venv:
 	rm -rf $(VENV)

@@ -17,6 +17,7 @@ Modules, one concept each:
 - ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
 - ``gancourse.device``      cuda > mps > cpu
+- ``gancourse.paths``       the dataset cache folder (``GANCOURSE_DATA``) and offline mode (``GANCOURSE_OFFLINE``)
 - ``gancourse.cli``         ``python -m gancourse train ...``
 - ``gancourse.notebook_check``  notebook hygiene and Colab badge / setup-cell stamping (``make test``)
 """

@@ -13,7 +13,12 @@ CHECKPOINT_FORMAT = "gancourse-checkpoint-v1"
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: corrupt, truncated, or from another model or format."""
+    """A checkpoint that cannot be used: corrupt, truncated, or from another model or format.
+
+    Example:
+        >>> issubclass(CheckpointError, RuntimeError)  # so `except RuntimeError` catches it too
+        True
+    """
 
 
 def save_checkpoint(state: dict, path: str | os.PathLike) -> Path:

@@ -1,8 +1,14 @@
 """Hyperparameters of a training run: one small dataclass, validated before any training starts."""
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
+import re
 from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+import torch
 
 from .device import DEVICES
 
@@ -11,6 +17,14 @@ __all__ = ["TrainConfig", "LOSSES", "OPTIMIZERS", "PRESETS", "preset"]
 LOSSES = ("gan", "nsgan", "wgan", "wgan-gp")
 """gan: minimax (saturating) G loss; nsgan: non-saturating; wgan: critic + clipping; wgan-gp: critic + penalty."""
 OPTIMIZERS = ("adam", "rmsprop")
+MAX_SEED = 2**63 - 1
+"""Largest seed: torch seeds are 64-bit and the trainer derives a few seeds from ``seed + k``."""
+
+_FLOAT_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "clip", "gp_lambda")
+_INT_FIELDS = ("n_critic", "batch_size", "steps", "z_dim", "seed", "log_every", "unroll_steps")
+_BOOL_FIELDS = ("amp", "compile")
+_STR_FIELDS = ("loss", "optimizer", "device")
+_DEVICE_PATTERN = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
 
 
 @dataclass
@@ -48,56 +62,135 @@ class TrainConfig:
     log_every: int = 10
     unroll_steps: int = 0
 
+    def __new__(cls, *args, **kwargs):
+        # Runs before the generated __init__, whose own error would not say which fields exist.
+        _check_field_names(kwargs)
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
+        self._to_plain_types()
         self.validate()
 
+    def _to_plain_types(self) -> None:
+        # numpy scalars (np.logspace sweeps), torch.device or np.str_ values would be pickled as
+        # such into checkpoints, which torch.load(weights_only=True) then refuses to read.
+        for name in _FLOAT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, numbers.Real) and not isinstance(value, bool):
+                try:
+                    setattr(self, name, float(value))
+                except OverflowError:  # an int beyond float range: validate() names it
+                    pass
+        for name in _INT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                setattr(self, name, int(value))
+        for name in _BOOL_FIELDS:
+            if isinstance(getattr(self, name), np.bool_):
+                setattr(self, name, bool(getattr(self, name)))
+        for name in _STR_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) or (name == "device" and isinstance(value, torch.device)):
+                setattr(self, name, str(value))
+
     def validate(self) -> None:
-        """Raise ``ValueError`` naming the first bad field, its value and what is valid."""
+        """Raise ``ValueError`` naming the first bad field, its value and what is valid.
+
+        Example:
+            >>> cfg = TrainConfig()
+            >>> cfg.n_critic = 0
+            >>> cfg.validate()
+            Traceback (most recent call last):
+            ValueError: n_critic must be an integer >= 1, got n_critic=0
+        """
         _choice("loss", self.loss, LOSSES)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
-        device_base = str(self.device).split(":")[0]
-        if device_base not in DEVICES:
+        if not (isinstance(self.device, str) and _DEVICE_PATTERN.fullmatch(self.device)):
             raise ValueError(f"device={self.device!r} is not valid; choices: {', '.join(DEVICES)} (cuda:N allowed)")
         for name in ("lr_g", "lr_d"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            if not (_is_number(value) and _is_finite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive finite learning rate, got {name}={value!r}")
         for name in ("beta1", "beta2"):
             value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and 0 <= value < 1):
+            if not (_is_number(value) and 0 <= value < 1):
                 raise ValueError(f"{name} must be in [0, 1), got {name}={value!r}")
         for name, low in (("n_critic", 1), ("batch_size", 1), ("steps", 1), ("z_dim", 1), ("log_every", 1),
                           ("unroll_steps", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {name}={value!r}")
-        if self.clip is not None and not (isinstance(self.clip, (int, float)) and math.isfinite(self.clip) and self.clip > 0):
+        if self.clip is not None and not (_is_number(self.clip) and _is_finite(self.clip) and self.clip > 0):
             raise ValueError(f"clip must be None (no clipping) or a positive number c, got clip={self.clip!r}")
-        if not (isinstance(self.gp_lambda, (int, float)) and math.isfinite(self.gp_lambda) and self.gp_lambda >= 0):
+        if not (_is_number(self.gp_lambda) and _is_finite(self.gp_lambda) and self.gp_lambda >= 0):
             raise ValueError(f"gp_lambda must be a finite number >= 0, got gp_lambda={self.gp_lambda!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got seed={self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got seed={self.seed!r}")
+        for name in _BOOL_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {name}={getattr(self, name)!r}")
 
     def to_dict(self) -> dict:
-        """Plain dict (JSON- and checkpoint-safe)."""
+        """Plain dict (JSON- and checkpoint-safe).
+
+        Example:
+            >>> TrainConfig(steps=7).to_dict()["steps"]
+            7
+        """
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        """Inverse of ``to_dict``; unknown keys are an error that lists the valid ones."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown TrainConfig field(s) {sorted(unknown)}; valid: {sorted(known)}")
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Inverse of ``to_dict``; unknown keys are an error that lists the valid ones.
+
+        Example:
+            >>> TrainConfig.from_dict({"loss": "wgan-gp", "n_critic": 5}).loss
+            'wgan-gp'
+        """
+        if not isinstance(values, dict):
+            raise ValueError(f"TrainConfig.from_dict needs a dict of fields, got {type(values).__name__}")
+        try:
+            _check_field_names(values)
+        except TypeError as err:
+            raise ValueError(str(err)) from None
         return cls(**values)
 
-    def replace(self, **changes) -> "TrainConfig":
-        """A validated copy with some fields changed."""
+    def replace(self, **changes) -> TrainConfig:
+        """A validated copy with some fields changed.
+
+        Example:
+            >>> TrainConfig(lr_g=1e-3).replace(lr_d=4e-3).lr_d
+            0.004
+        """
         return replace(self, **changes)
 
 
+# A class with its own __new__ shows __new__'s (*args, **kwargs) in help() and editor tooltips;
+# give it back the fields of the generated __init__.
+_init_parameters = list(inspect.signature(TrainConfig.__init__).parameters.values())
+TrainConfig.__signature__ = inspect.Signature(_init_parameters[1:])
+
+
+def _check_field_names(names) -> None:
+    known = [f.name for f in fields(TrainConfig)]
+    unknown = sorted(str(name) for name in names if name not in known)
+    if unknown:
+        raise TypeError(f"unknown TrainConfig field(s) {unknown}; valid fields: {', '.join(known)}")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ValueError(f"unknown {name} {value!r}; valid choices: {', '.join(choices)}")
 
 
@@ -125,6 +218,6 @@ def preset(name: str, **overrides) -> TrainConfig:
         >>> preset("wgan-gp").beta1
         0.0
     """
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; valid choices: {', '.join(PRESETS)}")
     return TrainConfig(**{**PRESETS[name], **overrides})

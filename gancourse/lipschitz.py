@@ -143,7 +143,8 @@ def layer_gradient_norms(critic: nn.Module, real: torch.Tensor, fake: torch.Tens
         return norms
     critic.zero_grad(set_to_none=True)
     # One loss, two forward passes: add the per-layer activation gradients of both passes.
-    return [float(torch.cat([a.grad.flatten(), b.grad.flatten()]).norm()) for a, b in zip(fake_outputs, outputs, strict=True)]
+    return [float(torch.cat([a.grad.flatten(), b.grad.flatten()]).norm())
+            for a, b in zip(fake_outputs, outputs, strict=True)]
 
 
 @torch.no_grad()

@@ -95,8 +95,8 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, 
     ``create_graph=True`` lets the penalty itself be differentiated w.r.t. the critic's weights.
 
     Example:
-        >>> lin = nn.Linear(2, 1, bias=False); _ = lin.weight.data.copy_(torch.tensor([[3.0, 4.0]]))
-        >>> float(gradient_penalty(lambda x: lin(x).squeeze(1), torch.zeros(4, 2), torch.ones(4, 2), 10.0))
+        >>> lin = nn.Linear(2, 1, bias=False); _ = lin.weight.data.copy_(torch.tensor([[3.0, 4.0]]))  # ||grad|| = 5
+        >>> gradient_penalty(lambda x: lin(x).squeeze(1), torch.zeros(4, 2), torch.ones(4, 2), 10.0).item()
         160.0
     """
     if weight < 0:
@@ -117,7 +117,7 @@ def clip_weights_(module: nn.Module, c: float) -> None:
     every parameter, after each critic update. A crude way to keep f K-Lipschitz for some K(c).
 
     Example:
-        >>> lin = nn.Linear(3, 3); clip_weights_(lin, 0.01); float(lin.weight.abs().max()) <= 0.01
+        >>> lin = nn.Linear(3, 3); clip_weights_(lin, 0.01); lin.weight.abs().max().item() <= 0.01
         True
     """
     if c < 0:

@@ -47,7 +47,13 @@ def repository_url(pyproject: str | Path | None = None) -> str:
 
 
 def badge_cell(repo: str, notebook_name: str) -> str:
-    """The first cell of every notebook: an "Open in Colab" badge pointing at this notebook."""
+    """The first cell of every notebook: an "Open in Colab" badge pointing at this notebook.
+
+    Example:
+        >>> cell = badge_cell("https://github.com/me/course", "01_vanilla_gan.ipynb")
+        >>> "colab.research.google.com/github/me/course/blob/main/notebooks/01_vanilla_gan.ipynb" in cell
+        True
+    """
     slug = repo.removeprefix("https://github.com/")
     return (f'<a href="https://colab.research.google.com/github/{slug}/blob/main/notebooks/{notebook_name}" '
             'target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" '
@@ -55,7 +61,13 @@ def badge_cell(repo: str, notebook_name: str) -> str:
 
 
 def setup_cell(repo: str) -> str:
-    """The setup cell every notebook carries right after its title cell."""
+    """The setup cell every notebook carries right after its title cell.
+
+    Example:
+        >>> cell = setup_cell("https://github.com/me/course")
+        >>> cell.startswith(SETUP_MARKER), '"git+https://github.com/me/course"' in cell
+        (True, True)
+    """
     return _SETUP.replace("{repo}", repo)
 
 
@@ -76,7 +88,20 @@ def _colab_problems(path: Path, nb: dict, repo: str) -> list[str]:
 
 
 def stamp(path: str | Path, repo: str | None = None) -> bool:
-    """Rewrite the badge and setup cell of one notebook; returns True if the file changed."""
+    """Rewrite the badge and setup cell of one notebook; returns True if the file changed.
+
+    Example:
+        >>> import nbformat, tempfile
+        >>> folder = tempfile.TemporaryDirectory()
+        >>> path = Path(folder.name) / "demo.ipynb"
+        >>> nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Demo")]), path)
+        >>> repo = "https://github.com/me/course"
+        >>> stamp(path, repo), stamp(path, repo)  # the second call finds nothing to change
+        (True, False)
+        >>> any("run --stamp" in problem for problem in notebook_problems(path, repo))
+        False
+        >>> folder.cleanup()
+    """
     import nbformat
 
     path = Path(path)
@@ -139,6 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     """Check every ``*.ipynb`` under the given folders; print problems; return 1 if any.
 
     ``--stamp`` first rewrites badges and setup cells; ``--no-colab`` skips the Colab checks.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     _ = Path(folder, "bad.ipynb").write_text("not json")
+        ...     main([folder, "--no-colab"])  # doctest: +ELLIPSIS
+        /...bad.ipynb: cannot read (JSONDecodeError)
+        checked 1 notebook(s): 1 problem(s)
+        1
     """
     args = list(argv if argv is not None else sys.argv[1:])
     do_stamp, colab = "--stamp" in args, "--no-colab" not in args

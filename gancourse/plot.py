@@ -54,6 +54,15 @@ def critic_heatmap(D: nn.Module, extent: Sequence[float], resolution: int = 150,
 
     Returns sigmoid(D) (a probability) unless ``logits`` is True (use that for WGAN critics).
     Row 0 is ``ymin`` so it plots with ``origin="lower"``.
+
+    Example:
+        >>> D = nn.Linear(2, 1)  # f(x, y) = y
+        >>> with torch.no_grad():
+        ...     _ = D.weight.copy_(torch.tensor([[0.0, 1.0]])), D.bias.zero_()
+        >>> critic_heatmap(D, (-1, 1, -2, 2), resolution=3, logits=True).tolist()
+        [[-2.0, -2.0, -2.0], [0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]
+        >>> critic_heatmap(D, (-1, 1, -2, 2), resolution=3)[1].tolist()  # sigmoid(0)
+        [0.5, 0.5, 0.5]
     """
     xmin, xmax, ymin, ymax = extent
     xs = torch.linspace(xmin, xmax, resolution)
@@ -117,7 +126,10 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence
     an existing figure instead of a new one.
 
     Example:
-        >>> fig = plot_history({"step": [1, 2], "loss_d": [1.3, 1.2], "loss_g": [0.7, 0.8]}, keys=[["loss_d", "loss_g"]])
+        >>> history = {"step": [1, 2, 3], "loss_d": [1.0, 2.0, 4.0], "loss_g": [0.5, 0.25, 0.0]}
+        >>> fig = plot_history(history, keys=[["loss_d", "loss_g"]], smooth=2)
+        >>> [(line.get_xdata().tolist(), line.get_ydata().tolist()) for line in fig.axes[0].lines]  # means of 2
+        [([2, 3], [1.5, 3.0]), ([2, 3], [0.375, 0.125])]
     """
     keys = keys or [["loss_d", "loss_g"], ["d_real", "d_fake"], ["grad_norm_d", "grad_norm_g"]]
     labels = {"loss_d": "D loss", "loss_g": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -33,7 +34,12 @@ up to the critic's Lipschitz constant; for gan losses, the logit gap)."""
 
 
 class TrainingDiverged(RuntimeError):
-    """Raised when a loss or statistic becomes NaN or infinite; ``step`` and ``key`` say where."""
+    """Raised when a loss or statistic becomes NaN or infinite; ``step`` and ``key`` say where.
+
+    Example:
+        >>> str(TrainingDiverged(12, "loss_d", float("nan"))).split(".")[0]
+        'training diverged at step 12: loss_d = nan (not finite)'
+    """
 
     def __init__(self, step: int, key: str, value: float) -> None:
         self.step, self.key, self.value = step, key, value
@@ -42,7 +48,13 @@ class TrainingDiverged(RuntimeError):
 
 
 class History(dict):
-    """Per-step statistics: ``history["loss_d"][i]`` belongs to step ``history["step"][i]``."""
+    """Per-step statistics: ``history["loss_d"][i]`` belongs to step ``history["step"][i]``.
+
+    Example:
+        >>> h = History({"step": [1, 2], "loss_d": [1.4, 1.3]})
+        >>> len(h), h.last("loss_d"), h.last("gp")
+        (2, 1.3, nan)
+    """
 
     def __init__(self, data: dict | None = None) -> None:
         super().__init__({k: [] for k in ("step",) + STAT_KEYS})
@@ -54,10 +66,23 @@ class History(dict):
         return len(self["step"])
 
     def last(self, key: str) -> float:
-        """Most recent value of ``key`` (NaN when nothing is recorded yet)."""
+        """Most recent value of ``key`` (NaN when nothing is recorded yet).
+
+        Example:
+            >>> History({"step": [1], "loss_g": [0.7]}).last("loss_g")
+            0.7
+        """
+        if key not in self:
+            raise KeyError(f"no statistic {key!r} in the history; recorded: {', '.join(self)}")
         return self[key][-1] if self[key] else math.nan
 
     def to_dict(self) -> dict:
+        """Plain dict of lists (what checkpoints store).
+
+        Example:
+            >>> History({"step": [1]}).to_dict()["step"]
+            [1]
+        """
         return {k: list(v) for k, v in self.items()}
 
 
@@ -82,6 +107,24 @@ class Trainer:
 
     def __init__(self, G: nn.Module, D: nn.Module, sampler, cfg: TrainConfig,
                  callbacks: Iterable[Callback] = (), callback_every: int | None = None) -> None:
+        if not isinstance(cfg, TrainConfig):
+            raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}; build one with TrainConfig(...) "
+                            "or preset(...)")
+        for name, module in (("G", G), ("D", D)):
+            if not isinstance(module, nn.Module):
+                raise TypeError(f"{name} must be a torch.nn.Module, got {type(module).__name__}")
+        missing = [m for m in ("sample", "state_dict", "load_state_dict") if not callable(getattr(sampler, m, None))]
+        if missing:
+            raise TypeError(f"sampler must be a TensorSampler or MixtureSampler (methods sample, state_dict, "
+                            f"load_state_dict); got {type(sampler).__name__} without {', '.join(missing)}")
+        callbacks = list(callbacks)
+        for callback in callbacks:
+            if not callable(callback):
+                raise TypeError(f"callbacks must be callables taking the trainer, got {callback!r}")
+        if callback_every is not None and (isinstance(callback_every, bool) or not isinstance(callback_every, int)
+                                           or callback_every < 1):
+            raise ValueError(f"callback_every must be None (every log_every steps) or an integer >= 1, "
+                             f"got callback_every={callback_every!r}")
         cfg.validate()
         self.cfg = cfg
         self.device = pick_device(cfg.device)
@@ -108,7 +151,7 @@ class Trainer:
         self.fixed_z = torch.randn(64, cfg.z_dim, generator=fixed).to(self.device)
         self.step = 0
         self.history = History()
-        self.callbacks = list(callbacks)
+        self.callbacks = callbacks
         self.callback_every = callback_every or cfg.log_every
         self._pending: list[torch.Tensor] = []
         self._stop = False
@@ -117,15 +160,23 @@ class Trainer:
     # --- construction -------------------------------------------------------------------------
     @classmethod
     def from_names(cls, data: str, model: str, cfg: TrainConfig, *, width: int | None = None,
-                   g_norm: str | None = None, d_norm: str | None = None, **kwargs) -> "Trainer":
+                   g_norm: str | None = None, d_norm: str | None = None, **kwargs) -> Trainer:
         """Build data sampler and models by name (``gancourse.data.DATASETS``, ``models.MODELS``).
 
         The global torch seed is set to ``cfg.seed`` just before the networks are built, so the
         same config always starts from the same weights.
+
+        Example:
+            >>> t = Trainer.from_names("grid", "mlp", TrainConfig(z_dim=4, device="cpu"), width=16)
+            >>> t.setup["data"], t.sample(3).shape
+            ('grid', torch.Size([3, 2]))
         """
         from .data import data_shape, make_sampler
         from .models import build_models
 
+        if not isinstance(cfg, TrainConfig):
+            raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}; build one with TrainConfig(...) "
+                            "or preset(...)")
         shape = data_shape(data)  # validates the name before anything slow happens
         device = pick_device(cfg.device)
         sampler = make_sampler(data, cfg.batch_size, device=device, seed=cfg.seed)
@@ -282,7 +333,13 @@ class Trainer:
         return torch.stack(norms).norm() if norms else torch.zeros((), device=self.device)
 
     def train_step(self) -> None:
-        """One generator step preceded by ``n_critic`` discriminator steps; stats stay on device."""
+        """One generator step preceded by ``n_critic`` discriminator steps; stats stay on device.
+
+        Example:
+            >>> t = train_gan("ring", steps=1, z_dim=4, batch_size=8, device="cpu", progress=False)
+            >>> t.train_step(); t.step
+            2
+        """
         for _ in range(self.cfg.n_critic):
             loss_d, d_real, d_fake, gn_d, gp, w = self._discriminator_step()
         loss_g, gn_g = self._generator_step()
@@ -295,7 +352,17 @@ class Trainer:
         """Train until ``cfg.steps`` generator steps are done (or ``steps`` more, if given).
 
         Returns the history; raises ``TrainingDiverged`` (history kept up to the last finite step).
+        A stop request (``request_stop()`` or a callback returning True) ends it after the
+        current step, so ``step``, the weights and the history stay consistent and ``save`` can
+        be called right after.
+
+        Example:
+            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(steps=4, z_dim=4, batch_size=8, device="cpu"))
+            >>> t.train(progress=False)["step"][-1], t.train(steps=2, progress=False)["step"][-1]
+            (4, 6)
         """
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
+            raise ValueError(f"steps must be None (train up to cfg.steps) or an integer >= 0, got steps={steps!r}")
         target = self.cfg.steps if steps is None else self.step + steps
         self._stop = False
         bar = tqdm(total=target, initial=self.step, disable=not progress, desc="training", leave=False)
@@ -319,11 +386,27 @@ class Trainer:
         return self.history
 
     def request_stop(self) -> None:
-        """Ask a running ``train()`` to stop after the current step (e.g. from a Stop button)."""
+        """Ask a running ``train()`` to stop after the current step (e.g. from a Stop button).
+
+        Safe to call from another thread or a signal handler. A request made while no
+        ``train()`` runs is dropped: the next ``train()`` starts afresh.
+
+        Example:
+            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(steps=50, z_dim=4, batch_size=8, device="cpu"),
+            ...                        callbacks=[lambda tr: tr.step == 3 and tr.request_stop()], callback_every=1)
+            >>> len(t.train(progress=False))
+            3
+        """
         self._stop = True
 
     def flush(self) -> None:
-        """Read pending statistics back from the device (one sync) and check them for NaN/Inf."""
+        """Read pending statistics back from the device (one sync) and check them for NaN/Inf.
+
+        Example:
+            >>> t = train_gan("ring", steps=1, z_dim=4, batch_size=8, device="cpu", progress=False)
+            >>> t.train_step(); len(t.history), (t.flush(), len(t.history))[1]
+            (1, 2)
+        """
         if not self._pending:
             return
         rows = torch.stack(self._pending).cpu().tolist()
@@ -339,9 +422,28 @@ class Trainer:
 
     # --- sampling ---------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int = 64, z: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` generated samples (float32, CPU). Uses ``fixed_z`` when ``n <= 64`` and no ``z`` is
-        given, so successive grids show the same latent points evolving."""
+    def sample(self, n: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+        """``n`` generated samples (float32, CPU); ``n`` defaults to ``len(z)``, or 64 without ``z``.
+
+        Uses ``fixed_z`` when ``n <= 64`` and no ``z`` is given, so successive grids show the same
+        latent points evolving.
+
+        Example:
+            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu"))
+            >>> t.sample(5).shape, t.sample(z=torch.zeros(2, 4)).shape
+            (torch.Size([5, 2]), torch.Size([2, 2]))
+        """
+        z_dim = self.cfg.z_dim
+        if z is not None:
+            if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != z_dim or len(z) == 0:
+                got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+                raise ValueError(f"z must be a tensor of shape (n, z_dim={z_dim}) with n >= 1, got {got}")
+            if n is not None and n != len(z):
+                raise ValueError(f"n={n!r} does not match the {len(z)} latent vectors in z; pass one of them")
+            n = len(z)
+        n = 64 if n is None else n
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive number of samples, got n={n!r}")
         if z is None:
             if n <= len(self.fixed_z):
                 z = self.fixed_z[:n]
@@ -352,7 +454,13 @@ class Trainer:
 
     # --- checkpoints -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Everything needed to continue the same trajectory: weights, optimiser and RNG states."""
+        """Everything needed to continue the same trajectory: weights, optimiser and RNG states.
+
+        Example:
+            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu"))
+            >>> sorted(t.state_dict())[:4]
+            ['D', 'G', 'config', 'format']
+        """
         self.flush()
         return {
             "format": CHECKPOINT_FORMAT,
@@ -370,28 +478,81 @@ class Trainer:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Save a checkpoint atomically to ``path``."""
+        """Save a checkpoint atomically to ``path``.
+
+        Example:
+            >>> import os, tempfile
+            >>> t = train_gan("ring", steps=2, z_dim=4, batch_size=8, device="cpu", progress=False)
+            >>> t.save(os.path.join(tempfile.mkdtemp(), "run.pt")).name
+            'run.pt'
+        """
         return save_checkpoint(self.state_dict(), path)
 
-    def load(self, path: str | Path) -> "Trainer":
-        """Restore a checkpoint written by ``save``; a mismatched model raises ``CheckpointError``."""
+    def load(self, path: str | Path) -> Trainer:
+        """Restore a checkpoint written by ``save`` (read with ``weights_only=True``).
+
+        The checkpoint must come from the same architecture and optimiser, else ``CheckpointError``
+        says what differs and the trainer is left as it was. Learning rates and betas are this
+        trainer's ``cfg`` (only the optimiser's moment estimates come from the file), so a resumed
+        run may change them. Random-number states saved on another device type (CPU vs CUDA)
+        cannot be restored: training then continues with fresh noise and a ``UserWarning``.
+
+        Example:
+            >>> import os, tempfile
+            >>> path = os.path.join(tempfile.mkdtemp(), "run.pt")
+            >>> _ = train_gan("ring", steps=3, z_dim=4, device="cpu", progress=False).save(path)
+            >>> Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu")).load(path).step
+            3
+        """
         state = load_checkpoint(path, map_location="cpu")
+        missing = [k for k in ("G", "D", "opt_g", "opt_d", "step", "history") if k not in state]
+        if missing:
+            raise CheckpointError(f"{path} is missing {', '.join(missing)}; it is not a training checkpoint")
+        saved = state.get("config") if isinstance(state.get("config"), dict) else {}
+        if saved.get("optimizer", self.cfg.optimizer) != self.cfg.optimizer:
+            raise CheckpointError(f"{path} was saved with optimizer={saved['optimizer']!r} but this trainer uses "
+                                  f"optimizer={self.cfg.optimizer!r}; build it with the checkpoint's config "
+                                  "(TrainConfig.from_dict(load_checkpoint(path)['config']))")
+        # load_state_dict copies matching tensors before it reports a mismatch: keep the old ones to restore.
+        backup = [(m, {k: v.clone() for k, v in m.state_dict().items()}) for m in (self.G, self.D)]
         try:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
-        except RuntimeError as err:
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as err:
+            for module, weights in backup:
+                module.load_state_dict(weights)
             raise CheckpointError(f"{path} was saved from a different model shape than this trainer's: "
-                                  f"{str(err).splitlines()[0]}") from err
-        except KeyError as err:
-            raise CheckpointError(f"{path} is missing {err}") from err
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
-        self.scaler.load_state_dict(state["scaler"])
-        self.noise.set_state(state["noise_rng"])
-        self.sampler.load_state_dict(state["sampler"])
+                                  f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
+        self._apply_hyperparameters()
+        # A checkpoint from a disabled scaler (CPU, bf16) is empty; a fresh fp16 scaler is as good.
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self._restore_rng(path, self.noise.set_state, state.get("noise_rng"), "noise")
+        self._restore_rng(path, self.sampler.load_state_dict, state.get("sampler"), "sampler")
         self.step = int(state["step"])
         self.history = History(state["history"])
         return self
+
+    def _apply_hyperparameters(self) -> None:
+        for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+                if "betas" in group:
+                    group["betas"] = (self.cfg.beta1, self.cfg.beta2)
+
+    @staticmethod
+    def _restore_rng(path, restore: Callable, saved, what: str) -> None:
+        try:
+            if saved is None:
+                raise KeyError(what)
+            restore(saved)
+        except (RuntimeError, KeyError, TypeError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            warnings.warn(f"{path}: the {what} random-number state cannot be restored here ({reason}), probably "
+                          "because it was saved on another device type; training continues with fresh random "
+                          "numbers, so it will not repeat the original run exactly", UserWarning, stacklevel=3)
 
 
 def _has_conv(*modules: nn.Module) -> bool:
@@ -402,12 +563,18 @@ def train_gan(data: str = "ring", model: str = "mlp", cfg: TrainConfig | None = 
               **overrides) -> Trainer:
     """Train a named setup in one call and return the trainer (history in ``trainer.history``).
 
+    ``overrides`` are ``TrainConfig`` fields applied on top of ``cfg`` (default ``TrainConfig()``).
+
     Example:
         >>> t = train_gan("ring", steps=10, z_dim=8, device="cpu", progress=False)
         >>> t.step
         10
     """
-    cfg = (cfg or TrainConfig()).replace(**overrides) if overrides else (cfg or TrainConfig())
+    if cfg is not None and not isinstance(cfg, TrainConfig):
+        raise TypeError(f"cfg must be a TrainConfig or None, got {type(cfg).__name__}; pass fields as keywords "
+                        "instead, e.g. train_gan('ring', lr_g=1e-3)")
+    cfg = cfg or TrainConfig()
+    cfg = cfg.replace(**overrides) if overrides else cfg
     trainer = Trainer.from_names(data, model, cfg)
     trainer.train(progress=progress)
     return trainer

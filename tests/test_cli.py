@@ -40,7 +40,7 @@ def test_cli_loss_picks_the_papers_settings_unless_overridden(tmp_path):
     (["--lr-g", "0"], "lr_g=0.0"),
     (["--n-critic", "0"], "n_critic=0"),
     (["--clip", "-1"], "clip=-1.0"),
-    (["--model", "dcgan"], "use model='mlp'"),
+    (["--model", "dcgan"], "use --model mlp"),
 ])
 def test_cli_bad_values_exit_2_with_one_line(tmp_path, capsys, args, message):
     out = tmp_path / "bad"

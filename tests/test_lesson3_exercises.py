@@ -7,8 +7,12 @@ from torch import nn
 
 import gancourse.exercises as exercises
 from gancourse.exercises import lesson3
-from gancourse.exercises.lesson3 import (check_conv_output_size, check_conv_parameters,
-                                         check_conv_transpose_output_size, check_dcgan_init)
+from gancourse.exercises.lesson3 import (
+    check_conv_output_size,
+    check_conv_parameters,
+    check_conv_transpose_output_size,
+    check_dcgan_init,
+)
 from gancourse.models import dcgan_init_
 
 

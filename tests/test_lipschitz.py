@@ -8,8 +8,13 @@ import torch
 from torch import nn
 
 from gancourse.lipschitz import (
-    critic_weights, gradient_norms_on_interpolates, input_gradient_norms, interpolates, layer_gradient_norms,
-    lipschitz_estimate, pair_slopes,
+    critic_weights,
+    gradient_norms_on_interpolates,
+    input_gradient_norms,
+    interpolates,
+    layer_gradient_norms,
+    lipschitz_estimate,
+    pair_slopes,
 )
 from gancourse.losses import clip_weights_, gradient_penalty
 
@@ -39,7 +44,9 @@ def test_interpolates_lie_on_the_segments():
 
 
 def test_gradient_norms_of_a_quadratic_are_the_point_norms():
-    f = lambda x: 0.5 * x.pow(2).sum(1)  # grad = x
+    def f(x):
+        return 0.5 * x.pow(2).sum(1)  # grad = x
+
     x = torch.tensor([[3.0, 4.0], [0.0, 1.0]])
     assert input_gradient_norms(f, x).tolist() == pytest.approx([5.0, 1.0])
     # on interpolates between 0 and (6, 8): eps * 10 with eps ~ U[0, 1]
@@ -66,8 +73,8 @@ def test_slopes_and_lipschitz_estimate_of_a_linear_critic():
     assert bool((slopes <= 5.0 + 1e-5).all())                   # never above the true constant
     assert lipschitz_estimate(critic, x, y) == pytest.approx(5.0, rel=0.02)  # and close to it with many pairs
     # a pair along w has slope exactly ||w||; a pair orthogonal to it has slope 0
-    assert pair_slopes(critic, torch.tensor([[0.0, 0.0], [0.0, 0.0]]), torch.tensor([[0.6, 0.8], [-0.8, 0.6]])).tolist() \
-        == pytest.approx([5.0, 0.0], abs=1e-6)
+    slopes = pair_slopes(critic, torch.tensor([[0.0, 0.0], [0.0, 0.0]]), torch.tensor([[0.6, 0.8], [-0.8, 0.6]]))
+    assert slopes.tolist() == pytest.approx([5.0, 0.0], abs=1e-6)
     with pytest.raises(ValueError, match="no pair"):
         lipschitz_estimate(critic, torch.zeros(3, 2), torch.zeros(3, 2))
 

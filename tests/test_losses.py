@@ -9,7 +9,9 @@ from gancourse import losses
 
 def test_discriminator_loss_matches_hand_computation():
     real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5])
-    sig = lambda t: 1 / (1 + math.exp(-t))
+    def sig(t):
+        return 1 / (1 + math.exp(-t))
+
     expected = -(math.log(sig(2.0)) + math.log(sig(-1.0))) / 2 - math.log(1 - sig(0.5))
     assert losses.discriminator_loss(real, fake).item() == pytest.approx(expected, rel=1e-6)
 
@@ -47,7 +49,9 @@ def test_wasserstein_losses():
 @pytest.mark.parametrize("w, lam", [([3.0, 4.0], 10.0), ([0.6, 0.8], 10.0), ([0.3, 0.0, 0.4], 2.5)])
 def test_gradient_penalty_of_linear_critic_is_exact(w, lam):
     w = torch.tensor(w)
-    critic = lambda x: x @ w
+    def critic(x):
+        return x @ w
+
     real, fake = torch.randn(16, len(w)), torch.randn(16, len(w))
     gp = losses.gradient_penalty(critic, real, fake, lam)
     assert gp.item() == pytest.approx(lam * (w.norm().item() - 1) ** 2, rel=1e-5, abs=1e-7)
@@ -65,7 +69,9 @@ def test_gradient_penalty_is_differentiable_wrt_critic_weights():
 
 def test_gradient_penalty_uses_interpolates_of_images():
     # Critic f(x) = sum(x^2)/2 has gradient x; with eps fixed the interpolate is known exactly.
-    critic = lambda x: 0.5 * x.pow(2).flatten(1).sum(1)
+    def critic(x):
+        return 0.5 * x.pow(2).flatten(1).sum(1)
+
     real, fake = torch.ones(2, 1, 2, 2), torch.zeros(2, 1, 2, 2)
     eps = torch.full((2, 1, 1, 1), 0.25)
     gp = losses.gradient_penalty(critic, real, fake, 1.0, eps=eps)

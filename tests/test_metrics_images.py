@@ -13,12 +13,24 @@ import gancourse.data
 from gancourse.config import TrainConfig
 from gancourse.data import TensorSampler
 from gancourse.data.digits import render_digits
-from gancourse.metrics import images as im
 from gancourse.metrics import (
-    DigitClassifier, class_coverage, class_histogram, classifier_accuracy, evaluate_images, extract_features,
-    feature_statistics, frechet_distance, frechet_distance_from_features, image_quality_callback, kl_from_uniform,
-    load_classifier, mean_confidence, predict_proba, train_classifier,
+    DigitClassifier,
+    class_coverage,
+    class_histogram,
+    classifier_accuracy,
+    evaluate_images,
+    extract_features,
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_from_features,
+    image_quality_callback,
+    kl_from_uniform,
+    load_classifier,
+    mean_confidence,
+    predict_proba,
+    train_classifier,
 )
+from gancourse.metrics import images as im
 from gancourse.models import build_models
 from gancourse.train import Trainer
 
@@ -52,7 +64,8 @@ def test_frechet_from_features_matches_scipy_on_random_features():
     ours = frechet_distance_from_features(torch.from_numpy(a).float(), torch.from_numpy(b).float())
     assert ours == pytest.approx(ref, rel=1e-5)
     # symmetric in its arguments
-    assert frechet_distance_from_features(torch.from_numpy(b).float(), torch.from_numpy(a).float()) == pytest.approx(ours, rel=1e-6)
+    swapped = frechet_distance_from_features(torch.from_numpy(b).float(), torch.from_numpy(a).float())
+    assert swapped == pytest.approx(ours, rel=1e-6)
 
 
 def test_frechet_identical_gaussians_is_zero_even_when_singular():

@@ -23,7 +23,8 @@ def test_dcgan_follows_paper_guidelines():
     assert isinstance(d_layers[1], nn.LeakyReLU) and d_layers[1].negative_slope == 0.2  # no BN at input
     assert all(m.negative_slope == 0.2 for m in D.modules() if isinstance(m, nn.LeakyReLU))
     assert any(isinstance(m, nn.ReLU) for m in G.modules())
-    assert any(isinstance(m, nn.BatchNorm2d) for m in G.modules()) and any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in G.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
 
 
 def test_dcgan_init_statistics():

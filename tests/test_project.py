@@ -1,10 +1,10 @@
 """The project's own promises: layout, environment.yml mirrors pyproject, notebooks are clean."""
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 from gancourse.notebook_check import main as check_notebooks

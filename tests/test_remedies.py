@@ -12,8 +12,16 @@ from gancourse.data import MixtureSampler, ring_of_gaussians
 from gancourse.models import build_models
 from gancourse.models.mlp import MLPDiscriminator
 from gancourse.remedies import MinibatchStd, PackedDiscriminator, minibatch_std, pack_samples, with_minibatch_std
-from gancourse.remedies.benchmark import (METHODS, Rescale, Setup, build_trainer, evaluate, lr_decay_callback,
-                                          run_benchmark, run_method)
+from gancourse.remedies.benchmark import (
+    METHODS,
+    Rescale,
+    Setup,
+    build_trainer,
+    evaluate,
+    lr_decay_callback,
+    run_benchmark,
+    run_method,
+)
 from gancourse.train import Trainer
 
 # --- packing -----------------------------------------------------------------------------------
@@ -26,7 +34,8 @@ def test_pack_samples_concatenates_consecutive_samples():
     images = torch.randn(4, 1, 5, 5)
     packed = pack_samples(images, 2)
     assert packed.shape == (2, 2, 5, 5)
-    assert torch.equal(packed[1, 0], images[2, 0]) and torch.equal(packed[1, 1], images[3, 0])  # channel-wise, as PacGAN
+    # channel-wise, as PacGAN
+    assert torch.equal(packed[1, 0], images[2, 0]) and torch.equal(packed[1, 1], images[3, 0])
 
 
 @pytest.mark.parametrize("pack", [0, -1, 2.0, True])

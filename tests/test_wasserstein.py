@@ -9,7 +9,12 @@ import scipy.stats
 import torch
 
 from gancourse.wasserstein import (
-    discrete_divergences, earth_movers_distance, example1, example1_numerical, kantorovich_dual, shifted_gaussians,
+    discrete_divergences,
+    earth_movers_distance,
+    example1,
+    example1_numerical,
+    kantorovich_dual,
+    shifted_gaussians,
     wasserstein_1d,
 )
 
@@ -38,7 +43,9 @@ def test_discrete_divergences_by_hand():
     assert out["KL"] == pytest.approx(math.log(2))             # 2 * 0.5 log(0.5 / 0.25)
     assert out["TV"] == pytest.approx(0.5)
     m = (p + q) / 2
-    js = 0.5 * (0.5 * math.log(0.5 / 0.375) * 2) + 0.5 * (0.25 * math.log(0.25 / 0.375) * 2 + 0.5 * math.log(0.5 / 0.25))
+    kl_p_m = 0.5 * math.log(0.5 / 0.375) * 2
+    kl_q_m = 0.25 * math.log(0.25 / 0.375) * 2 + 0.5 * math.log(0.5 / 0.25)
+    js = 0.5 * kl_p_m + 0.5 * kl_q_m
     assert float(m.sum()) == pytest.approx(1.0)
     assert out["JS"] == pytest.approx(js)
     assert discrete_divergences(q, p)["KL"] == math.inf        # q has mass where p has none

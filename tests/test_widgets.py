@@ -6,11 +6,10 @@ import os
 import time
 
 import ipywidgets
-
 import pytest
 
-from gancourse.widgets import CONTROLS, Dashboard, figure_png, live_figure
 from gancourse.train import History
+from gancourse.widgets import CONTROLS, Dashboard, figure_png, live_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -107,10 +106,13 @@ def test_compare_shows_finished_runs_and_reset_clears_them():
     dash.run(wait=True)
     fig = dash.compare()
     assert len(fig.axes) == 4  # two runs x (samples, curves)
+    assert dash.compare_plot.layout.display == "none"  # an empty Image would show a broken-image icon
     dash.compare_button.click()
     assert bytes(dash.compare_plot.value).startswith(PNG)
+    assert dash.compare_plot.layout.display is None
     dash.reset()
     assert dash.runs == [] and dash.values()["lr_d"] == pytest.approx(2e-4)
+    assert dash.compare_plot.layout.display == "none"
     with pytest.raises(ValueError, match="no finished runs"):
         dash.compare()
 
@@ -141,3 +143,14 @@ def test_runs_against_the_expected_ipywidgets_major_version():
     if not expected:
         pytest.skip("GANCOURSE_EXPECT_IPYWIDGETS not set (only the ipywidgets-7 run of make test sets it)")
     assert ipywidgets.__version__.split(".")[0] == expected
+
+
+def test_long_runs_still_redraw_every_few_hundred_steps():
+    from gancourse.widgets.dashboard import MAX_PLOT_EVERY
+
+    dash = Dashboard(data="ring", steps=100_000, z_dim=8, device="cpu")
+    run = dash.run()
+    assert dash._trainer.callback_every == MAX_PLOT_EVERY == 250  # not 100_000 // 20
+    dash.stop()
+    dash.wait(timeout=120)
+    assert run.status == "stopped" and dash._trainer.step < 100_000

@@ -75,6 +75,12 @@ def load_images(name: str, train: bool = True, *, root=None) -> tuple[torch.Tens
 
     Example:
         >>> x, y = load_images("digits")  # doctest: +SKIP
+        >>> x.shape, x.dtype, y.dtype  # doctest: +SKIP
+        (torch.Size([60000, 1, 28, 28]), torch.uint8, torch.int64)
+        >>> load_images("ring")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: 'ring' is a 2-D dataset, not an image dataset; image choices: digits, mnist, ...
     """
     if not is_image_dataset(name):
         raise ValueError(f"{name!r} is a 2-D dataset, not an image dataset; image choices: {', '.join(IMAGE_DATASETS)}")

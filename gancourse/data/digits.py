@@ -482,7 +482,8 @@ def load_digits(
 
     Example:
         >>> import tempfile
-        >>> x, y = load_digits(train=False, root=tempfile.mkdtemp(), n_train=100, n_test=50)
+        >>> with tempfile.TemporaryDirectory() as cache:
+        ...     x, y = load_digits(train=False, root=cache, n_train=100, n_test=50)
         >>> tuple(x.shape), x.dtype, tuple(y.shape), y.dtype
         ((50, 1, 28, 28), torch.uint8, (50,), torch.int64)
     """

@@ -55,7 +55,8 @@ def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     """
     cases = [
         (torch.tensor([0.5, 0.5]), torch.tensor([0.5, 0.5]), 0.0, "identical distributions"),
-        (torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), math.log(2), "disjoint supports (JS is log 2, its maximum)"),
+        (torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0]), math.log(2),
+         "disjoint supports (JS is log 2, its maximum)"),
         # p = (1, 0), q = (1/2, 1/2): m = (3/4, 1/4);
         # KL(p||m) = log(4/3); KL(q||m) = 1/2 log(2/3) + 1/2 log 2 = 1/2 log(4/3)
         (torch.tensor([1.0, 0.0]), torch.tensor([0.5, 0.5]), 0.5 * math.log(4 / 3) + 0.25 * math.log(4 / 3),
@@ -66,7 +67,8 @@ def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
         if not math.isfinite(got):
             raise AssertionError(f"{what}: got {got}; remember 0 * log 0 = 0 (mask the zero entries)")
         if abs(got - expected) > 1e-6:
-            hint = " (did you use log base 2? the lesson uses natural log)" if abs(got - expected / math.log(2)) < 1e-6 else ""
+            base2 = abs(got - expected / math.log(2)) < 1e-6
+            hint = " (did you use log base 2? the lesson uses natural log)" if base2 else ""
             raise AssertionError(f"{what}: expected {expected:.6f}, got {got:.6f}{hint}")
     p, q = torch.tensor([0.7, 0.2, 0.1], dtype=torch.float64), torch.tensor([0.1, 0.3, 0.6], dtype=torch.float64)
     if abs(float(fn(p, q)) - float(fn(q, p))) > 1e-9:

@@ -63,13 +63,15 @@ def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     """
     x = torch.arange(12.0).view(6, 2)
     got = fn(x, 3)
-    assert tuple(got.shape) == (2, 6), f"6 points of 2 features in packs of 3 should give shape (2, 6), got {tuple(got.shape)}"
+    assert tuple(got.shape) == (2, 6), (
+        f"6 points of 2 features in packs of 3 should give shape (2, 6), got {tuple(got.shape)}")
     assert got.tolist() == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]], (
         f"pack 0 must hold samples 0, 1, 2 side by side: expected [[0..5], [6..11]], got {got.tolist()}")
     assert torch.equal(fn(x, 1), x), "m = 1 must return the samples unchanged"
     images = torch.arange(4 * 2 * 3 * 3, dtype=torch.float32).view(4, 2, 3, 3)
     got = fn(images, 2)
-    assert tuple(got.shape) == (2, 4, 3, 3), f"4 images (2, 3, 3) in packs of 2 should give (2, 4, 3, 3), got {tuple(got.shape)}"
+    assert tuple(got.shape) == (2, 4, 3, 3), (
+        f"4 images (2, 3, 3) in packs of 2 should give (2, 4, 3, 3), got {tuple(got.shape)}")
     assert torch.equal(got[1, 2:], images[3]), "image 3 should be the second half of pack 1's channels"
     try:
         fn(torch.zeros(5, 2), 2)
@@ -103,7 +105,8 @@ def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
         raise AssertionError("that is the std of all entries pooled together; take the std of each feature over "
                              "the batch first, then average the per-feature stds")
     assert torch.allclose(got, torch.full((4,), expected), atol=1e-3), (
-        f"expected sqrt(5)/2 = {expected:.4f} for every sample (feature stds sqrt(5) and 0, averaged), got {got.tolist()}")
+        f"expected sqrt(5)/2 = {expected:.4f} for every sample (feature stds sqrt(5) and 0, averaged), "
+        f"got {got.tolist()}")
     same = fn(torch.ones(8, 3))
     assert float(same.abs().max()) < 1e-3, f"a batch of identical samples has std 0, got {same.tolist()}"
     images = torch.zeros(2, 1, 2, 2)

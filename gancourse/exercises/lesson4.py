@@ -32,7 +32,9 @@ def check_wasserstein_1d(fn: Callable[[torch.Tensor, torch.Tensor], object]) -> 
     """
     from ..wasserstein import wasserstein_1d
 
-    t = lambda *v: torch.tensor(v, dtype=torch.float64)
+    def t(*values: float) -> torch.Tensor:
+        return torch.tensor(values, dtype=torch.float64)
+
     cases = [
         (t(0.0, 1.0), t(1.0, 2.0), "u = (0, 1), v = (1, 2): every point moves by 1"),
         (t(0.0, 3.0), t(2.0, 1.0), "u = (0, 3), v = (2, 1)"),
@@ -41,7 +43,8 @@ def check_wasserstein_1d(fn: Callable[[torch.Tensor, torch.Tensor], object]) -> 
         (t(5.0, 2.0, 7.0), t(7.0, 5.0, 2.0), "v is a permutation of u"),
     ]
     gen = torch.Generator().manual_seed(0)
-    u, v = torch.randn(50, generator=gen, dtype=torch.float64), 2 * torch.randn(50, generator=gen, dtype=torch.float64) + 1
+    u = torch.randn(50, generator=gen, dtype=torch.float64)
+    v = 2 * torch.randn(50, generator=gen, dtype=torch.float64) + 1
     cases.append((u, v, "two random samples of 50"))
     for u, v, what in cases:
         expected = wasserstein_1d(u, v)
@@ -88,7 +91,9 @@ def check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
         >>> check_gradient_penalty(gp)
         gradient penalty: correct
     """
-    d = lambda *rows: torch.tensor(rows, dtype=torch.float64)
+    def d(*rows: list[float]) -> torch.Tensor:
+        return torch.tensor(rows, dtype=torch.float64)
+
     # Quadratic critic: x_hat = (1, 0) and (3, 0) -> norms 1 and 3 -> mean((0, 2)^2) = 2.
     real, fake, eps = d([4.0, 0.0], [4.0, 0.0]), d([0.0, 0.0], [0.0, 0.0]), d([0.25], [0.75])
     cases = [(_quadratic_critic, real, fake, eps, 1.0, 2.0, "f(x) = ||x||^2 / 2 with lambda = 1"),
@@ -185,22 +190,24 @@ def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
         raise AssertionError(f"make_critic() should return an nn.Module, got {type(critic).__name__}")
     for name, module in critic.named_modules():
         if isinstance(module, (nn.Sigmoid, nn.Tanh)) or (type(module).__name__ in ("Sigmoid", "Tanh", "Softmax")):
-            raise AssertionError(f"the critic contains {type(module).__name__} (module {name or 'itself'!r}): a WGAN critic "
-                                 "outputs an unbounded score f(x), not a probability; a squashed output caps the "
-                                 "W_1 estimate and kills the gradients. Remove it.")
+            raise AssertionError(f"the critic contains {type(module).__name__} (module {name or 'itself'!r}): a WGAN "
+                                 "critic outputs an unbounded score f(x), not a probability; a squashed output caps "
+                                 "the W_1 estimate and kills the gradients. Remove it.")
     x = torch.randn(8, 2)
     critic.train()
     with torch.no_grad():
         out = critic(x)
     if out.shape not in ((8,), (8, 1)):
-        raise AssertionError(f"for 8 points of shape (2,) the critic should return shape (8,) or (8, 1), got {tuple(out.shape)}")
+        raise AssertionError(f"for 8 points of shape (2,) the critic should return shape (8,) or (8, 1), "
+                             f"got {tuple(out.shape)}")
     with torch.no_grad():
         alone = _flat(critic(torch.cat([x[:4], torch.zeros(4, 2)])))[:4]
         other = _flat(critic(torch.cat([x[:4], 10 + 5 * torch.randn(4, 2)])))[:4]
     if not torch.allclose(alone, other, atol=1e-5):
         raise AssertionError("f(x) for a sample changes when the OTHER samples of the batch change: the critic mixes "
                              "samples (batch norm?). The gradient penalty constrains each sample's gradient on its "
-                             "own, so WGAN-GP critics use no batch norm (layer norm, or none; Gulrajani et al. 2017, Sec. 4).")
+                             "own, so WGAN-GP critics use no batch norm (layer norm, or none; Gulrajani et al. 2017, "
+                             "Sec. 4).")
 
     # The loss on a critic we can compute by hand: gradient norm 5 everywhere.
     real, fake = torch.tensor([[1.0, 1.0], [2.0, 0.0]]), torch.tensor([[0.0, 0.0], [1.0, -1.0]])
@@ -231,8 +238,13 @@ def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
     # Behaviour: train it, then read off W_1 and the gradient norms.
     gen = torch.Generator().manual_seed(1)
     shift = torch.tensor([2.0, 0.0])
-    sample_p = lambda n: 0.1 ** 0.5 * torch.randn(n, 2, generator=gen)
-    sample_q = lambda n: 0.1 ** 0.5 * torch.randn(n, 2, generator=gen) + shift
+
+    def sample_p(n: int) -> torch.Tensor:
+        return 0.1 ** 0.5 * torch.randn(n, 2, generator=gen)
+
+    def sample_q(n: int) -> torch.Tensor:
+        return 0.1 ** 0.5 * torch.randn(n, 2, generator=gen) + shift
+
     opt = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
     for _ in range(train_steps):
         loss = critic_loss(critic, sample_p(256), sample_q(256))
@@ -249,4 +261,5 @@ def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
     if not (0.7 <= float(norms.mean()) <= 1.4):
         raise AssertionError(f"the trained critic's mean gradient norm on interpolates is {float(norms.mean()):.3f}; "
                              "the penalty should hold it near 1")
-    print(f"WGAN-GP critic: correct (W_1 estimate {estimate:.3f}, true 2; mean gradient norm {float(norms.mean()):.3f})")
+    print(f"WGAN-GP critic: correct (W_1 estimate {estimate:.3f}, true 2; "
+          f"mean gradient norm {float(norms.mean()):.3f})")

@@ -2,9 +2,24 @@
 from __future__ import annotations
 
 from .images import (
-    CONFIDENT, DigitClassifier, ImageQuality, class_coverage, class_histogram, classifier_accuracy, classifier_path,
-    evaluate_images, extract_features, feature_statistics, frechet_distance, frechet_distance_from_features,
-    image_quality_callback, kl_from_uniform, load_classifier, mean_confidence, predict_proba, train_classifier,
+    CONFIDENT,
+    DigitClassifier,
+    ImageQuality,
+    class_coverage,
+    class_histogram,
+    classifier_accuracy,
+    classifier_path,
+    evaluate_images,
+    extract_features,
+    feature_statistics,
+    frechet_distance,
+    frechet_distance_from_features,
+    image_quality_callback,
+    kl_from_uniform,
+    load_classifier,
+    mean_confidence,
+    predict_proba,
+    train_classifier,
 )
 from .mixtures import ModeCoverage, mode_coverage, nearest_mode_distance
 

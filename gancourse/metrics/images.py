@@ -35,8 +35,8 @@ __all__ = [
 
 # Bump when the architecture or the training recipe changes, so stale caches are never reused.
 CLASSIFIER_VERSION = 1
-CONFIDENT = 0.9
 DEFAULT_STEPS = 600
+CONFIDENT = 0.9
 """A sample is *confident* when the classifier's top class probability is at least this."""
 
 _CHUNK = 1024  # images per forward pass when scoring: bounds memory on any device
@@ -140,7 +140,8 @@ def classifier_accuracy(classifier: nn.Module, images: torch.Tensor, labels: tor
     """Fraction of ``images`` whose top class is the label.
 
     Example:
-        >>> classifier_accuracy(DigitClassifier(), torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.long)) in (0.0, 1.0)
+        >>> images, labels = torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.long)
+        >>> classifier_accuracy(DigitClassifier(), images, labels) in (0.0, 1.0)  # same image: all right or all wrong
         True
     """
     pred = predict_proba(classifier, images).argmax(1)
@@ -349,7 +350,8 @@ def frechet_distance_from_features(real: torch.Tensor, fake: torch.Tensor) -> fl
         0.0
     """
     if real.dim() != 2 or fake.dim() != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"feature sets must be (N, d) with the same d, got {tuple(real.shape)} and {tuple(fake.shape)}")
+        raise ValueError(f"feature sets must be (N, d) with the same d, got {tuple(real.shape)} and "
+                         f"{tuple(fake.shape)}")
     return frechet_distance(*feature_statistics(real), *feature_statistics(fake.to(real.device)))
 
 
@@ -359,6 +361,14 @@ class ImageQuality:
 
     ``recognisable`` is lesson 3's bar: at least 80% of samples confident (top class >= 0.9) and
     every class covered.
+
+    Example:
+        >>> q = ImageQuality(n=10, num_classes=2, class_counts=[6, 4], classes_covered=2, kl_uniform=0.02,
+        ...                  mean_confidence=0.93, confident_fraction=0.9, frechet=1.5)
+        >>> q.recognisable
+        True
+        >>> print(q)
+        classes 2/2, KL(classes || uniform) 0.020, confidence 0.930 (90% >= 0.9), Frechet distance 1.50
     """
 
     n: int
@@ -438,13 +448,23 @@ def image_quality_callback(classifier: DigitClassifier, every: int = 100, n: int
     """A ``Trainer`` callback that scores ``n`` samples every ``every`` generator steps.
 
     The samples come from the same latent points each time (``trainer.sample(n)``, drawn the way
-    the lessons draw them), so the numbers follow one set of images through training. Results accumulate in ``callback.results`` as
-    ``(step, ImageQuality)``; ``callback.table()`` returns them as a dict of lists for plotting.
+    the lessons draw them), so the numbers follow one set of images through training. Results
+    accumulate in ``callback.results`` as ``(step, ImageQuality)``; ``callback.table()`` returns them
+    as a dict of lists for plotting.
 
     Example:
-        >>> cb = image_quality_callback(DigitClassifier(), every=50)  # Trainer(..., callbacks=[cb])
-        >>> cb.results
-        []
+        >>> from gancourse import TrainConfig
+        >>> from gancourse.data import TensorSampler
+        >>> from gancourse.models import build_models
+        >>> from gancourse.train import Trainer
+        >>> G, D = build_models("mlp", (1, 28, 28), z_dim=8, width=16)
+        >>> real = TensorSampler(torch.randint(0, 256, (64, 1, 28, 28), dtype=torch.uint8), 16)
+        >>> cb = image_quality_callback(DigitClassifier(), every=2, n=20, verbose=False,
+        ...                             real_features=torch.randn(20, 128))
+        >>> trainer = Trainer(G, D, real, TrainConfig(steps=4, z_dim=8, device="cpu"), callbacks=[cb], callback_every=1)
+        >>> _ = trainer.train(progress=False)
+        >>> cb.table()["step"], cb.results[-1][1].n
+        ([2, 4], 20)
     """
     if every < 1 or n < 2:
         raise ValueError(f"every must be >= 1 and n >= 2, got every={every}, n={n}")

@@ -21,9 +21,10 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     (DCGAN, default 64). Norms default to none for MLPs and batch norm for DCGAN (its paper).
 
     Example:
+        >>> import torch
         >>> G, D = build_models("mlp", (2,), z_dim=8)
-        >>> D(G(torch.randn(3, 8))).shape  # doctest: +SKIP
-        torch.Size([3])
+        >>> G(torch.randn(3, 8)).shape, D(G(torch.randn(3, 8))).shape
+        (torch.Size([3, 2]), torch.Size([3]))
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODELS)}")

@@ -93,7 +93,7 @@ def dcgan_init_(module: nn.Module) -> nn.Module:
     """DCGAN initialisation: conv weights ~ N(0, 0.02); norm scales ~ N(1, 0.02), shifts 0.
 
     Example:
-        >>> round(float(dcgan_init_(nn.Conv2d(64, 64, 4)).weight.std()), 2)
+        >>> round(dcgan_init_(nn.Conv2d(64, 64, 4)).weight.std().item(), 2)
         0.02
     """
     for m in module.modules():

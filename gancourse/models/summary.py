@@ -16,7 +16,12 @@ __all__ = ["LayerRow", "layer_rows", "layer_table", "count_parameters"]
 @dataclass
 class LayerRow:
     """One leaf layer of a forward pass: its name, type, input and output shapes (one example,
-    batch dimension dropped) and its number of trainable parameters."""
+    batch dimension dropped) and its number of trainable parameters.
+
+    Example:
+        >>> layer_rows(nn.Linear(4, 3), (4,))[0]  # 4*3 weights + 3 biases
+        LayerRow(name='', kind='Linear', in_shape=(4,), out_shape=(3,), params=15)
+    """
 
     name: str
     kind: str

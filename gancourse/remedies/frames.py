@@ -19,7 +19,14 @@ __all__ = ["Frame", "training_frames"]
 
 @dataclass
 class Frame:
-    """Generated points (CPU) at one generator step, with their ``mode_coverage``."""
+    """Generated points (CPU) at one generator step, with their ``mode_coverage``.
+
+    Example:
+        >>> ring = make_mixture("ring")
+        >>> points = ring.centres[:3]  # three modes hit exactly
+        >>> Frame(100, points, mode_coverage(points, ring.centres, ring.std)).coverage.modes_captured
+        3
+    """
 
     step: int
     points: torch.Tensor

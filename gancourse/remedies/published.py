@@ -15,6 +15,15 @@ __all__ = ["PublishedResult", "PUBLISHED", "published"]
 
 @dataclass(frozen=True)
 class PublishedResult:
+    """One published row: the paper and table (``source``), the method, the dataset ("ring" or
+    "grid"), modes captured, % high-quality samples and, where given, the reverse KL.
+
+    Example:
+        >>> row = published("ring")[0]
+        >>> row.source, row.method, row.modes, row.hq_percent, row.kl
+        ('VEEGAN (Srivastava et al. 2017) Table 1', 'GAN', 1, 99.3, None)
+    """
+
     source: str
     method: str
     data: str
@@ -33,11 +42,14 @@ PUBLISHED: tuple[PublishedResult, ...] = (
     PublishedResult(_VEEGAN, "Unrolled GAN (5 steps)", "ring", 7.6, 35.6),
     PublishedResult(_VEEGAN, "Unrolled GAN (5 steps)", "grid", 23.6, 16),
     PublishedResult(_VEEGAN, "VEEGAN", "ring", 8, 52.9), PublishedResult(_VEEGAN, "VEEGAN", "grid", 24.6, 40),
-    PublishedResult(_PACGAN, "GAN", "ring", 6.3, 98.2, 0.45), PublishedResult(_PACGAN, "GAN", "grid", 17.3, 94.8, 0.70),
+    PublishedResult(_PACGAN, "GAN", "ring", 6.3, 98.2, 0.45),
+    PublishedResult(_PACGAN, "GAN", "grid", 17.3, 94.8, 0.70),
     PublishedResult(_PACGAN, "ALI", "ring", 6.6, 97.6), PublishedResult(_PACGAN, "ALI", "grid", 24.1, 95.7),
-    PublishedResult(_PACGAN, "PacGAN2", "ring", 7.9, 95.6, 0.07), PublishedResult(_PACGAN, "PacGAN2", "grid", 23.8, 91.3),
+    PublishedResult(_PACGAN, "PacGAN2", "ring", 7.9, 95.6, 0.07),
+    PublishedResult(_PACGAN, "PacGAN2", "grid", 23.8, 91.3),
     PublishedResult(_PACGAN, "PacGAN3", "ring", 7.8, 97.7), PublishedResult(_PACGAN, "PacGAN3", "grid", 24.6, 94.2),
-    PublishedResult(_PACGAN, "PacGAN4", "ring", 7.8, 95.9), PublishedResult(_PACGAN, "PacGAN4", "grid", 24.8, 93.6, 0.04),
+    PublishedResult(_PACGAN, "PacGAN4", "ring", 7.8, 95.9),
+    PublishedResult(_PACGAN, "PacGAN4", "grid", 24.8, 93.6, 0.04),
     PublishedResult(_GDPP, "WGAN-GP", "ring", 6.8, 59.6), PublishedResult(_GDPP, "WGAN-GP", "grid", 24.2, 28.7),
     PublishedResult(_GDPP, "GDPP-GAN", "ring", 8.0, 71.7), PublishedResult(_GDPP, "GDPP-GAN", "grid", 24.8, 68.5),
 )

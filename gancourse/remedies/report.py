@@ -63,8 +63,9 @@ def results_table(results: Sequence[RunResult], datasets: Sequence[str] = ("ring
     """
     summaries = summarize_results(results)
     sizes = {d: s.num_modes for (d, _), s in summaries.items()}
-    header = "| method | source | " + " | ".join(
-        f"{d}: modes (of {sizes.get(d, 8 if d == 'ring' else 25)}) | {d}: % HQ | {d}: reverse KL" for d in datasets) + " |"
+    columns = [f"{d}: modes (of {sizes.get(d, 8 if d == 'ring' else 25)}) | {d}: % HQ | {d}: reverse KL"
+               for d in datasets]
+    header = "| method | source | " + " | ".join(columns) + " |"
     lines = [header, "|" + "---|" * (2 + 3 * len(datasets))]
     methods = list(dict.fromkeys(r.method for r in results))
     for method in methods:

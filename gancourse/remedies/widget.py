@@ -66,7 +66,13 @@ def remedy_method(remedy: str, strength: int | None = None) -> Method:
 
 @dataclass
 class ExplorerRun:
-    """One run of the explorer: settings, the (step, modes captured, HQ fraction) curve, how it ended."""
+    """One run of the explorer: settings, the (step, modes captured, HQ fraction) curve, how it ended.
+
+    Example:
+        >>> run = ExplorerRun("PacGAN4, seed 0", "grid", curve=[(100, 12, 0.4), (200, 20, 0.6)])
+        >>> run.status, max(modes for _, modes, _ in run.curve)
+        ('running', 20)
+    """
 
     label: str
     data: str
@@ -79,17 +85,27 @@ class ModeCollapseExplorer:
     """Dataset, remedy, strength, steps and seed controls; Train / Stop; a live picture of the samples
     and of the modes-captured curve, with earlier runs drawn for comparison.
 
-    ``setup`` is the shared benchmark ``Setup`` (its ``steps`` is replaced by the steps slider);
-    ``plot_every`` is the period, in steps, of the coverage measurement (1,000 samples) and redraw.
+    ``setup`` is the shared benchmark ``Setup`` (default ``Setup()``; its ``steps`` is replaced by
+    the steps slider); ``plot_every`` is the period, in steps, of the coverage measurement (1,000
+    samples) and redraw.
+
+    Example:
+        >>> explorer = ModeCollapseExplorer(data="ring", remedy="PacGAN", strength=3)
+        >>> explorer.method().pack, explorer.strength.description, explorer.runs
+        (3, 'pack size m', [])
+        >>> explorer.remedy.value = "unrolled GAN"  # what picking it in the dropdown does
+        >>> explorer.strength.description, explorer.method().unroll_steps
+        ('unroll steps K', 5)
     """
 
     def __init__(self, data: str = "grid", remedy: str = "GAN", strength: int | None = None, *,
-                 steps: int = 2000, seed: int = 0, setup: Setup = Setup(), plot_every: int | None = None,
+                 steps: int = 2000, seed: int = 0, setup: Setup | None = None, plot_every: int | None = None,
                  device: str = "auto") -> None:
         if data not in ("ring", "grid"):
             raise ValueError(f"data must be 'ring' or 'grid', got {data!r}")
         remedy_method(remedy, strength)  # validates remedy and strength
-        self.setup, self.plot_every, self.device = setup, plot_every, device
+        self.setup = setup if setup is not None else Setup()
+        self.plot_every, self.device = plot_every, device
         style = {"description_width": "100px"}
         self.data = W.Dropdown(options=["ring", "grid"], value=data, description="dataset", style=style)
         self.remedy = W.Dropdown(options=list(REMEDIES), value=remedy, description="remedy", style=style)

@@ -38,7 +38,13 @@ _WIDE = W.Layout(width="330px")
 
 @dataclass
 class Run:
-    """One training run of the dashboard: its settings, history, last picture and how it ended."""
+    """One training run of the dashboard: its settings, history, last picture and how it ended.
+
+    Example:
+        >>> history = History({"step": [1], "loss_d": [1.386], "loss_g": [0.693], "d_real": [0.5], "d_fake": [0.5]})
+        >>> print(Run("demo", TrainConfig(), {}, history).summary())
+        demo: running after 1 steps; loss_d 1.386, loss_g 0.693, d_real 0.500, d_fake 0.500
+    """
 
     label: str
     cfg: TrainConfig
@@ -53,12 +59,25 @@ class Run:
                 + ", ".join(f"{k} {v:.3f}" for k, v in last.items()))
 
 
+MAX_PLOT_EVERY = 250
+
+
 class Dashboard:
     """Sliders and pickers for a GAN run, Train / Stop / Reset, live plots and a compare view.
 
     ``controls`` limits which knobs are shown (default: all of ``CONTROLS``); hidden knobs keep their
     values. Keyword arguments set initial values (``lr_g=1e-3``, ``n_critic=5``, ``steps=500``, ...).
-    ``plot_every`` is the live-plot period in steps (default: about 20 frames per run).
+    ``plot_every`` is the live-plot period in steps (default: about 20 frames per run, and at least one
+    frame every ``MAX_PLOT_EVERY`` steps so that a long run still looks live).
+
+    Example:
+        >>> dash = Dashboard(data="ring", loss="wgan-gp", steps=4, z_dim=4, width=16, device="cpu", plot_every=4)
+        >>> cfg = dash.config()  # choosing WGAN-GP loads its paper's settings
+        >>> cfg.optimizer, cfg.n_critic, cfg.gp_lambda, cfg.clip
+        ('adam', 5, 10.0, None)
+        >>> run = dash.run(wait=True)  # what the Train button does, blocking
+        >>> run.status, len(run.history), len(dash.runs)
+        ('finished', 4, 1)
     """
 
     def __init__(self, data: str = "ring", model: str = "mlp", loss: str = "nsgan", *, controls=None,
@@ -91,7 +110,8 @@ class Dashboard:
         self.compare_button = W.Button(description="Compare runs", icon="columns")
         self.message = W.HTML(value="")
         self.plot = W.Image(format="png", layout=W.Layout(width="100%", max_width="960px"))
-        self.compare_plot = W.Image(format="png", layout=W.Layout(width="100%", max_width="960px"))
+        # Hidden until "Compare runs" fills it: an empty Image shows as a broken-image icon in the browser.
+        self.compare_plot = W.Image(format="png", layout=W.Layout(width="100%", max_width="960px", display="none"))
         self.train_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.reset_button.on_click(lambda _: self.reset())
@@ -109,8 +129,10 @@ class Dashboard:
     def _make_controls(self, v: dict) -> dict:
         log = dict(min=-6, max=0, step=0.1, readout_format=".1e", style=_STYLE, layout=_WIDE)
         return {
-            "data": W.Dropdown(options=list(DATASETS), value=v["data"], description="dataset", style=_STYLE, layout=_WIDE),
-            "model": W.Dropdown(options=list(MODELS), value=v["model"], description="model", style=_STYLE, layout=_WIDE),
+            "data": W.Dropdown(options=list(DATASETS), value=v["data"], description="dataset", style=_STYLE,
+                               layout=_WIDE),
+            "model": W.Dropdown(options=list(MODELS), value=v["model"], description="model", style=_STYLE,
+                                layout=_WIDE),
             "loss": W.Dropdown(options=list(LOSSES), value=v["loss"], description="loss", style=_STYLE, layout=_WIDE),
             "optimizer": W.Dropdown(options=list(OPTIMIZERS), value=v["optimizer"], description="optimizer",
                                     style=_STYLE, layout=_WIDE),
@@ -203,7 +225,7 @@ class Dashboard:
         run = Run(label=self._label(cfg, v), cfg=cfg, setup=dict(trainer.setup, batch_norm=v["batch_norm"]))
         run.history = trainer.history
         self.current, self._trainer = run, trainer
-        every = self.plot_every or max(1, cfg.steps // 20)
+        every = self.plot_every or min(MAX_PLOT_EVERY, max(1, cfg.steps // 20))
         self._real, self._z = self._fixed_inputs(trainer)
         trainer.callbacks.append(self._on_progress)
         trainer.callback_every = every
@@ -235,6 +257,7 @@ class Dashboard:
         self.runs.clear()
         self.current = None
         self.compare_plot.value = b""
+        self.compare_plot.layout.display = "none"
         self.plot.value = figure_png(live_figure(None, History(), "press Train"))
         self._say("reset: runs cleared, initial settings restored")
 
@@ -317,5 +340,6 @@ class Dashboard:
     def _show_compare(self) -> None:
         try:
             self.compare_plot.value = figure_png(self.compare())
+            self.compare_plot.layout.display = None
         except ValueError as err:
             self._say(str(err), "error")

@@ -24,6 +24,11 @@ class Snapshot:
 
     For 2-D data: ``real`` and ``fake`` points and D's output on a grid (``heat`` over ``extent``);
     for images: ``fake`` images in [-1, 1].
+
+    Example:
+        >>> snap = Snapshot(step=10, fake=torch.zeros(4, 1, 8, 8))  # an image run: no real points, no heatmap
+        >>> snap.real is None, snap.heat is None
+        (True, True)
     """
 
     step: int
@@ -53,6 +58,14 @@ def snapshot(trainer, real: torch.Tensor | None = None, z: torch.Tensor | None =
     """Capture generated samples (and for 2-D data D's heatmap) of ``trainer`` now.
 
     ``real`` is a fixed set of real points (2-D data) so successive frames are comparable.
+
+    Example:
+        >>> from gancourse import TrainConfig
+        >>> from gancourse.train import Trainer
+        >>> trainer = Trainer.from_names("ring", "mlp", TrainConfig(steps=1, z_dim=4, device="cpu"), width=16)
+        >>> snap = snapshot(trainer, real=torch.randn(100, 2))
+        >>> snap.step, tuple(snap.fake.shape), tuple(snap.heat.shape)
+        (0, (1000, 2), (80, 80))
     """
     from ..plot import critic_heatmap
 
@@ -70,7 +83,14 @@ def snapshot(trainer, real: torch.Tensor | None = None, z: torch.Tensor | None =
 
 
 def draw_snapshot(snap: Snapshot, ax, title: str | None = None) -> None:
-    """Draw a snapshot into ``ax``: scatter over the heatmap (2-D) or a sample grid (images)."""
+    """Draw a snapshot into ``ax``: scatter over the heatmap (2-D) or a sample grid (images).
+
+    Example:
+        >>> ax = Figure().subplots()
+        >>> draw_snapshot(Snapshot(step=7, fake=torch.zeros(4, 1, 8, 8)), ax)
+        >>> ax.get_title(), ax.get_images()[0].get_array().shape  # a 2 x 2 grid of 8 x 8 images, 2 px padding
+        ('step 7', (22, 22, 3))
+    """
     if snap.real is None:
         ax.imshow(image_grid(snap.fake).numpy(), interpolation="nearest")
         ax.set_axis_off()
@@ -81,7 +101,16 @@ def draw_snapshot(snap: Snapshot, ax, title: str | None = None) -> None:
 
 
 def live_figure(snap: Snapshot | None, history, title: str = "") -> Figure:
-    """Three panels: samples (or scatter over D), losses, and D(x) vs D(G(z))."""
+    """Three panels: samples (or scatter over D), losses, and D(x) vs D(G(z)).
+
+    Example:
+        >>> from gancourse.train import History
+        >>> history = History({"step": [1, 2], "loss_d": [1.4, 1.3], "loss_g": [0.7, 0.8],
+        ...                    "d_real": [0.5, 0.6], "d_fake": [0.5, 0.4]})
+        >>> fig = live_figure(None, history, title="demo")
+        >>> len(fig.axes), [len(ax.lines) for ax in fig.axes]
+        (3, [0, 2, 2])
+    """
     fig = Figure(figsize=(12, 3.6))
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1, 1]})
     if snap is not None:

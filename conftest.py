@@ -1,3 +1,7 @@
+"""Test isolation shared by ``tests/`` and the doctests in ``gancourse/`` (pytest loads this file for both).
+
+Notebook cells run by nbval are not pytest functions, so these fixtures never reach them.
+"""
 import os
 
 import matplotlib
