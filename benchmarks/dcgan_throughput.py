@@ -4,18 +4,21 @@
     ``ToTensor`` + ``Normalize`` (via PIL, as torchvision's MNIST does), a shuffling ``DataLoader``,
     ``.to(device)`` per batch, ``nn.BCEWithLogitsLoss``, ``zero_grad()``, float32, the loop of the
     PyTorch DCGAN tutorial.
-(b) ``gancourse.train.Trainer``: the whole dataset on the device as one uint8 tensor, one gather per
-    batch, statistics read back every ``log_every`` steps, ``set_to_none`` grads; on CUDA also
-    channels_last and autocast (bf16 or fp16 + GradScaler).
+(b) ``gancourse.train.Trainer`` with ``reuse_fakes=True`` (the generator step reuses the D step's fakes,
+    as (a) does): the whole dataset on the device as one uint8 tensor, one gather per batch,
+    statistics read back every ``log_every`` steps, ``set_to_none`` grads, channels_last convolutions;
+    on CUDA also autocast (bf16 or fp16 + GradScaler).
 
 Both use the DCGAN paper's settings (``preset("dcgan")``: Adam 2e-4, beta1 0.5, batch 128, z 100)
-and the same networks from the same seed. Every ``--eval-every`` steps the clock stops, 500 samples
+and the same networks from the same seed. The two loops take turns, ``--eval-every`` steps at a time,
+so that both see the same machine load. After each turn the clock stops, 500 samples
 from fixed noise are scored by the cached digit classifier (``gancourse.metrics.images``), and the
 clock restarts: "seconds to threshold" is training time only.
 
 Usage (offline, ``digits``; nothing is downloaded):
     python benchmarks/dcgan_throughput.py --threads 1 --steps 600
     python benchmarks/dcgan_throughput.py --device cuda --steps 2000 --width 64
+    python benchmarks/dcgan_throughput.py --methods gancourse --threads 2 --threshold 0.8 --steps 4000 --eval-every 250
 """
 from __future__ import annotations
 
@@ -112,7 +115,9 @@ def gancourse_run(data: str, cfg: TrainConfig, width: int):
     sampler = make_sampler(data, cfg.batch_size, device=device, seed=cfg.seed)
     torch.manual_seed(cfg.seed)
     G, D = build_models("dcgan", tuple(sampler.data.shape[1:]), z_dim=cfg.z_dim, width=width)
-    trainer = Trainer(G, D, sampler, cfg.replace(device=str(device)))
+    # reuse_fakes: the generator step trains on the D step's fake batch, as the textbook loop does, so
+    # both loops run the same algorithm and differ only in how they run it.
+    trainer = Trainer(G, D, sampler, cfg.replace(device=str(device), reuse_fakes=True))
     return trainer.G, lambda steps: trainer.train(steps=steps, progress=False)
 
 
@@ -122,26 +127,36 @@ def _score(G: nn.Module, z: torch.Tensor, classifier) -> ImageQuality:
     return evaluate_images(G(z).float(), classifier)
 
 
-def measure(name: str, G: nn.Module, train_chunk, *, steps: int, eval_every: int, warmup: int, batch_size: int,
-            classifier, z: torch.Tensor, threshold: float, device: torch.device) -> dict:
-    """Train ``steps`` steps in chunks of ``eval_every``; time training only; score after each chunk."""
-    train_chunk(warmup)  # first calls allocate, pick kernels, start workers: not steady state
-    _sync(device)
-    seconds, done, reached, last = 0.0, warmup, None, None
+def measure(runs: dict, *, steps: int, eval_every: int, warmup: int, batch_size: int, classifier,
+            z: torch.Tensor, threshold: float, device: torch.device) -> dict:
+    """Train every run ``steps`` steps in chunks of ``eval_every``, the runs taking turns chunk by chunk.
+
+    Taking turns exposes both loops to the same machine load (a shared CPU drifts by 10-20% over a
+    minute). Only training is timed; each run is scored after each chunk with the clock stopped.
+    """
+    results = {}
+    for name, (G, train_chunk) in runs.items():
+        train_chunk(warmup)  # first calls allocate, pick kernels, start workers: not steady state
+        _sync(device)
+        results[name] = {"seconds": 0.0, "reached": None, "final": None, "G": G, "train_chunk": train_chunk}
+    done = warmup
     while done < steps:
         chunk = min(eval_every, steps - done)
-        start = time.perf_counter()
-        train_chunk(chunk)
-        _sync(device)
-        seconds += time.perf_counter() - start
+        for name, r in results.items():
+            start = time.perf_counter()
+            r["train_chunk"](chunk)
+            _sync(device)
+            r["seconds"] += time.perf_counter() - start
+            r["final"] = _score(r["G"], z, classifier)
+            passed = r["final"].classes_covered == r["final"].num_classes and r["final"].confident_fraction >= threshold
+            if passed and r["reached"] is None:
+                r["reached"] = (done + chunk, r["seconds"])
+            print(f"  {name:9s} step {done + chunk:5d}  {r['seconds']:7.1f}s  {r['final']}", flush=True)
         done += chunk
-        last = _score(G, z, classifier)
-        passed = last.classes_covered == last.num_classes and last.confident_fraction >= threshold
-        if passed and reached is None:
-            reached = (done, seconds)
-        print(f"  {name:9s} step {done:5d}  {seconds:7.1f}s  {last}", flush=True)
-    return {"images_per_s": (steps - warmup) * batch_size / seconds, "seconds": seconds, "reached": reached,
-            "final": last}
+    for r in results.values():
+        r["images_per_s"] = (steps - warmup) * batch_size / r["seconds"]
+        del r["G"], r["train_chunk"]
+    return results
 
 
 def main() -> None:
@@ -157,6 +172,8 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="quality bar: all classes present and this fraction of samples classified with "
                              "confidence >= 0.9")
+    parser.add_argument("--methods", nargs="+", choices=("textbook", "gancourse"), default=["textbook", "gancourse"],
+                        help="which loops to run (default: both)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -170,14 +187,16 @@ def main() -> None:
           f"steps {args.steps}, workers {args.workers}")
     common = dict(steps=args.steps, eval_every=args.eval_every, warmup=args.warmup, batch_size=cfg.batch_size,
                   classifier=classifier, z=z, threshold=args.threshold, device=device)
-    results = {"textbook": measure("textbook", *textbook_run(args.data, cfg, args.width, args.workers), **common),
-               "gancourse": measure("gancourse", *gancourse_run(args.data, cfg, args.width), **common)}
+    runs = {"textbook": lambda: textbook_run(args.data, cfg, args.width, args.workers),
+            "gancourse": lambda: gancourse_run(args.data, cfg, args.width)}
+    results = measure({name: runs[name]() for name in args.methods}, **common)
     print(f"\n{'method':10s} {'images/s':>9s} {'train s':>8s} {'threshold reached':>24s}  final quality")
     for name, r in results.items():
         reached = "not reached" if r["reached"] is None else f"step {r['reached'][0]} after {r['reached'][1]:.1f}s"
         print(f"{name:10s} {r['images_per_s']:9.0f} {r['seconds']:8.1f} {reached:>24s}  {r['final']}")
-    ratio = results["gancourse"]["images_per_s"] / results["textbook"]["images_per_s"]
-    print(f"gancourse / textbook throughput: {ratio:.2f}x")
+    if len(results) == 2:
+        ratio = results["gancourse"]["images_per_s"] / results["textbook"]["images_per_s"]
+        print(f"gancourse / textbook throughput: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

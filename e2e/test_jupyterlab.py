@@ -314,6 +314,7 @@ def play_with_dashboard(page) -> None:
     text = message.filter(has_text="stopped").inner_text()
     steps_done = int(text.split("stopped:")[1].split("steps")[0])
     assert 0 < steps_done < 100000, text
+    # The two buttons are two widgets, updated by two messages: wait for both.
     page.wait_for_function("(el) => el.disabled === false", arg=train.element_handle(), timeout=30_000)
-    assert stop.is_disabled()
+    page.wait_for_function("(el) => el.disabled === true", arg=stop.element_handle(), timeout=30_000)
     screenshot(page, "dashboard-stopped.png")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import signal
 import sys
@@ -272,8 +273,21 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
     fig = plot_history(trainer.history, title=f"{setup['data']} / {trainer.cfg.loss}")
     fig.savefig(out / "losses.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    # Strict JSON: inf/nan (a reverse KL with no HQ sample, a diverged loss) become null, so that any
+    # JSON reader (a browser, jq) can load the file; Python's default would write bare Infinity / NaN.
+    (out / "metrics.json").write_text(json.dumps(_finite_or_none(metrics), indent=2, default=str,
+                                                 allow_nan=False) + "\n")
     return metrics
+
+
+def _finite_or_none(value):
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def torch_randn(n: int, dim: int, seed: int):

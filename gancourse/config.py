@@ -22,7 +22,7 @@ MAX_SEED = 2**63 - 1
 
 _FLOAT_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "clip", "gp_lambda")
 _INT_FIELDS = ("n_critic", "batch_size", "steps", "z_dim", "seed", "log_every", "unroll_steps")
-_BOOL_FIELDS = ("amp", "compile")
+_BOOL_FIELDS = ("amp", "compile", "reuse_fakes")
 _STR_FIELDS = ("loss", "optimizer", "device")
 _DEVICE_PATTERN = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
 
@@ -36,7 +36,10 @@ class TrainConfig:
     ``loss="wgan-gp"`` only). ``log_every`` is how often (in steps) statistics are read back from
     the device: the only host synchronisation in the loop. ``unroll_steps`` is K of the unrolled
     GAN (Metz et al. 2017): each generator step is taken against a differentiable copy of D moved
-    K optimiser steps ahead (0, the default, is the plain game).
+    K optimiser steps ahead (0, the default, is the plain game). ``reuse_fakes`` makes the generator
+    step reuse the fake batch of the last discriminator step, as the PyTorch DCGAN tutorial does: one
+    generator forward per step instead of two. Algorithm 1 draws a fresh minibatch of noise for the
+    generator step, so the default (False) follows the paper.
 
     Example:
         >>> TrainConfig(loss="wgan", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, clip=0.01, n_critic=5).n_critic
@@ -61,6 +64,7 @@ class TrainConfig:
     compile: bool = False
     log_every: int = 10
     unroll_steps: int = 0
+    reuse_fakes: bool = False
 
     def __new__(cls, *args, **kwargs):
         # Runs before the generated __init__, whose own error would not say which fields exist.
@@ -129,6 +133,9 @@ class TrainConfig:
         for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {name}={getattr(self, name)!r}")
+        if self.reuse_fakes and self.unroll_steps:
+            raise ValueError(f"reuse_fakes=True cannot be combined with unroll_steps={self.unroll_steps}: the unrolled "
+                             "generator step needs its own fake batch; set one of them off")
 
     def to_dict(self) -> dict:
         """Plain dict (JSON- and checkpoint-safe).

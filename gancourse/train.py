@@ -5,8 +5,8 @@ step), which with other losses and constraints is also Algorithm 1 of WGAN (clip
 critic step) and of WGAN-GP (gradient penalty in the critic loss). One ``step`` is one generator
 update. Statistics stay on the device and are read back every ``log_every`` steps, so the hot loop
 never waits on the host; on CUDA it runs under autocast (bf16 where supported, else fp16 with a
-GradScaler) with channels_last convolutions. With ``cfg.unroll_steps = K > 0`` the generator step is
-that of the unrolled GAN (Metz et al. 2017; see ``Trainer._unrolled_discriminator``).
+GradScaler); convolutions run channels_last on CUDA and on the CPU. With ``cfg.unroll_steps = K > 0``
+the generator step is that of the unrolled GAN (Metz et al. 2017; see ``Trainer._unrolled_discriminator``).
 """
 from __future__ import annotations
 
@@ -133,7 +133,10 @@ class Trainer:
         if getattr(sampler, "device", self.device) != self.device:
             raise ValueError(f"sampler is on {sampler.device} but training runs on {self.device}; "
                              f"build the sampler with device={str(self.device)!r}")
-        if self.is_cuda and _has_conv(G, D):
+        # NHWC convolutions: tensor cores on CUDA, oneDNN's faster kernels on CPU (about 1.3x for the
+        # lesson 3 DCGAN on one core, benchmarks/RESULTS.md).
+        self.channels_last = self.device.type in ("cuda", "cpu") and _has_conv(G, D)
+        if self.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
         self.opt_g = self._optimizer(self.G, cfg.lr_g)
@@ -145,6 +148,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.G_fwd = torch.compile(self.G) if cfg.compile else self.G
         self.D_fwd = torch.compile(self.D) if cfg.compile else self.D
+        self._fake_for_g: torch.Tensor | None = None  # the D step's fakes, when cfg.reuse_fakes
         self.noise = torch.Generator(device=self.device)
         self.noise.manual_seed(cfg.seed + 1)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
@@ -202,13 +206,20 @@ class Trainer:
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.z_dim, generator=self.noise, device=self.device)
 
-    def _discriminator_step(self) -> tuple[torch.Tensor, ...]:
+    def _discriminator_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, ...]:
         cfg = self.cfg
         real = self.sampler.sample(cfg.batch_size)
-        if self.is_cuda and real.dim() == 4:
+        if self.channels_last and real.dim() == 4:
             real = real.contiguous(memory_format=torch.channels_last)
-        with torch.no_grad(), self._autocast():
-            fake = self.G_fwd(self._z(cfg.batch_size))  # no graph through G: this step trains D only
+        if keep_fake:
+            # reuse_fakes: build the graph through G now; D trains on the detached copy and the
+            # generator step backpropagates through the same batch (the DCGAN tutorial's loop).
+            with self._autocast():
+                self._fake_for_g = self.G_fwd(self._z(cfg.batch_size))
+            fake = self._fake_for_g.detach()
+        else:
+            with torch.no_grad(), self._autocast():
+                fake = self.G_fwd(self._z(cfg.batch_size))  # no graph through G: this step trains D only
         with self._autocast():
             real_out, fake_out = self.D_fwd(real).float(), self.D_fwd(fake).float()
             loss = self._discriminator_loss(real_out, fake_out)
@@ -258,7 +269,7 @@ class Trainer:
         """
         cfg = self.cfg
         real = self.sampler.sample(cfg.batch_size)
-        if self.is_cuda and real.dim() == 4:
+        if self.channels_last and real.dim() == 4:
             real = real.contiguous(memory_format=torch.channels_last)
         names = [name for name, _ in self.D.named_parameters()]
         originals = [p for _, p in self.D.named_parameters()]
@@ -306,7 +317,9 @@ class Trainer:
     def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         self.D.requires_grad_(False)  # G's update needs gradients w.r.t. G only
         with self._autocast():
-            fake = self.G_fwd(self._z(self.cfg.batch_size))
+            fake, self._fake_for_g = self._fake_for_g, None
+            if fake is None:
+                fake = self.G_fwd(self._z(self.cfg.batch_size))
             if self.cfg.unroll_steps:
                 unrolled = self._unrolled_discriminator(fake)
                 fake_out = torch.func.functional_call(self.D, unrolled, (fake,)).float()
@@ -340,8 +353,9 @@ class Trainer:
             >>> t.train_step(); t.step
             2
         """
-        for _ in range(self.cfg.n_critic):
-            loss_d, d_real, d_fake, gn_d, gp, w = self._discriminator_step()
+        for k in range(self.cfg.n_critic):
+            last = k == self.cfg.n_critic - 1
+            loss_d, d_real, d_fake, gn_d, gp, w = self._discriminator_step(keep_fake=last and self.cfg.reuse_fakes)
         loss_g, gn_g = self._generator_step()
         self.step += 1
         self._pending.append(torch.stack([torch.tensor(float(self.step), device=self.device),

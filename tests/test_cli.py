@@ -66,3 +66,13 @@ def test_cli_unknown_choice_and_module_entry_point(tmp_path):
 def test_cli_resume_without_checkpoint(tmp_path, capsys):
     assert main(["train", "--out", str(tmp_path), "--resume", "--steps", "5"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_metrics_json_is_strict_json_even_when_a_statistic_is_infinite(tmp_path):
+    # 3 steps cannot reach any ring mode: the reverse KL of an empty HQ histogram is inf.
+    out = tmp_path / "run"
+    assert main(["train", "--data", "ring", "--steps", "3", "--out", str(out), "--no-progress"]) == 0
+    text = (out / "metrics.json").read_text()
+    metrics = json.loads(text, parse_constant=lambda name: pytest.fail(f"metrics.json contains bare {name}"))
+    assert metrics["mode_coverage"]["modes_captured"] == 0
+    assert metrics["mode_coverage"]["reverse_kl"] is None

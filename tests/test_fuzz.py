@@ -50,6 +50,7 @@ _plausible = {
     "loss": st.sampled_from(LOSSES), "optimizer": st.sampled_from(OPTIMIZERS),
     "device": st.sampled_from(["auto", "cpu", "cuda", "cuda:1", "mps", "cpu:0"]),
     "clip": st.one_of(st.none(), st.floats(1e-4, 1.0)), "amp": st.booleans(), "compile": st.booleans(),
+    "reuse_fakes": st.booleans(),
     "beta1": st.floats(0, 0.999), "beta2": st.floats(0, 0.9999), "gp_lambda": st.floats(0, 100),
     "lr_g": st.floats(1e-6, 1.0), "lr_d": st.floats(1e-6, 1.0), "seed": st.integers(0, MAX_SEED),
 }
@@ -84,7 +85,7 @@ def _is_valid(name: str, v) -> bool:
         return isinstance(v, str) and v in OPTIMIZERS
     if name == "device":
         return isinstance(v, str) and re.fullmatch(r"auto|(cpu|cuda|mps)(:[0-9]+)?", v) is not None
-    if name in ("amp", "compile"):
+    if name in ("amp", "compile", "reuse_fakes"):
         return isinstance(v, (bool, np.bool_))
     if name in INTS:
         upper = MAX_SEED if name == "seed" else math.inf
@@ -110,6 +111,8 @@ def _is_valid(name: str, v) -> bool:
 @example(values={"compile": 1})
 def test_train_config_builds_exactly_the_valid_values_or_names_a_bad_field(values):
     bad = [name for name, v in values.items() if not _is_valid(name, v)]
+    if not bad and values.get("reuse_fakes") and values.get("unroll_steps", 0) > 0:
+        bad = ["reuse_fakes"]  # the one rule between fields: the unrolled G step needs its own fakes
     event("invalid" if bad else "valid")
     if bad:
         with pytest.raises(ValueError) as info:  # any other exception type fails the test

@@ -32,6 +32,7 @@ from gancourse.cli import main
 from gancourse.config import TrainConfig, preset
 from gancourse.data import (
     MixtureSampler,
+    TensorSampler,
     load_images,
     make_mixture,
     make_sampler,
@@ -117,6 +118,22 @@ BAD_CALLS = [
     ("make-sampler-batch", lambda: make_sampler("ring", 0), ValueError, ["batch_size=0", ">= 1"]),
     ("make-mixture", lambda: make_mixture("circle"), ValueError, ["'circle'", "spiral"]),
     ("mixture-std", lambda: make_mixture("ring", std=-0.1), ValueError, ["std=-0.1", "positive"]),
+    ("make-mixture-keyword", lambda: make_mixture("ring", sd=0.1), TypeError, ["'sd'", "num_modes, radius, std"]),
+    ("mixture-sample-float", lambda: ring_of_gaussians().sample(2.5), ValueError, ["n=2.5", "integer >= 1"]),
+    ("mixture-sampler-float-batch", lambda: MixtureSampler(ring_of_gaussians(), 2.5), ValueError,
+     ["batch_size=2.5", "integer >= 1"]),
+    ("mixture-sampler-zero-batch", lambda: MixtureSampler(ring_of_gaussians(), 0), ValueError,
+     ["batch_size=0", "integer >= 1"]),
+    ("mixture-sampler-n", lambda: MixtureSampler(ring_of_gaussians(), 8).sample(0), ValueError,
+     ["n=0", "integer >= 1"]),
+    ("tensor-sampler-float-batch", lambda: TensorSampler(torch.zeros(10, 2), 2.5), ValueError,
+     ["batch_size=2.5", "integer >= 1"]),
+    ("tensor-sampler-negative-batch", lambda: TensorSampler(torch.zeros(10, 2), -4), ValueError,
+     ["batch_size=-4", "integer >= 1"]),
+    ("tensor-sampler-n-float", lambda: TensorSampler(torch.zeros(10, 2), 4).sample(2.5), ValueError,
+     ["n=2.5", "integer >= 1"]),
+    ("tensor-sampler-n-too-big", lambda: TensorSampler(torch.zeros(10, 2), 4).sample(11), ValueError,
+     ["n=11", "n <= 10"]),
     ("load-images-2d", lambda: load_images("ring"), ValueError, ["'ring'", "digits"]),
     ("load-images-name", lambda: load_images("imagenet"), ValueError, ["'imagenet'", "mnist"]),
     ("load-torchvision", lambda: load_torchvision("svhn"), ValueError, ["'svhn'", "cifar10"]),
@@ -126,12 +143,35 @@ BAD_CALLS = [
      ["'gelu'", "leaky_relu"]),
     ("build-models-dcgan-2d", lambda: build_models("dcgan", (2,)), ValueError, ["(2,)", "mlp"]),
     ("build-models-dcgan-size", lambda: build_models("dcgan", (1, 30, 30)), ValueError, ["30", "28 or 32"]),
+    ("build-models-width-zero", lambda: build_models("mlp", (2,), width=0), ValueError, ["width=0", "integer >= 1"]),
+    ("build-models-width-negative", lambda: build_models("dcgan", (1, 28, 28), width=-8), ValueError,
+     ["width=-8", "integer >= 1"]),
+    ("build-models-width-float", lambda: build_models("mlp", (2,), width=2.5), ValueError,
+     ["width=2.5", "integer >= 1"]),
+    ("build-models-width-bool", lambda: build_models("mlp", (2,), width=True), ValueError,
+     ["width=True", "integer >= 1"]),
+    ("build-models-z-dim-str", lambda: build_models("mlp", (2,), z_dim="8"), ValueError,
+     ["z_dim='8'", "integer >= 1"]),
+    ("build-models-depth", lambda: build_models("mlp", (2,), depth=0), ValueError, ["depth=0", "integer >= 1"]),
     ("mode-coverage-shape", lambda: mode_coverage(torch.zeros(5, 3), _centres, 0.01), ValueError,
      ["(5, 3)", "(N, 2)"]),
     ("mode-coverage-std", lambda: mode_coverage(torch.zeros(5, 2), _centres, 0.0), ValueError,
      ["std=0.0", "positive"]),
     ("mode-coverage-nan-std", lambda: mode_coverage(torch.zeros(5, 2), _centres, float("nan")), ValueError,
      ["std=nan", "positive"]),
+    ("mode-coverage-1d-centres", lambda: mode_coverage(torch.zeros(5, 2), _centres[:, 0], 0.01), ValueError,
+     ["(8,)", "(K, d)"]),
+    ("mode-coverage-dimensions", lambda: mode_coverage(torch.zeros(5, 2), torch.zeros(8, 3), 0.01), ValueError,
+     ["(5, 2)", "(N, 3)"]),
+    ("mode-coverage-empty", lambda: mode_coverage(torch.zeros(0, 2), _centres, 0.01), ValueError,
+     ["(0, 2)", "N >= 1"]),
+    ("class-histogram-1d", lambda: im.class_histogram(torch.tensor([0.2, 0.8])), ValueError, ["(2,)", "(N, K)"]),
+    ("predict-proba-channels", lambda: im.predict_proba(im.DigitClassifier(), torch.zeros(2, 3, 28, 28)),
+     ValueError, ["(3, 28, 28)", "(N, 1, 28, 28)"]),
+    ("predict-proba-size", lambda: im.predict_proba(im.DigitClassifier(), torch.zeros(2, 1, 32, 32)), ValueError,
+     ["(1, 32, 32)", "(N, 1, 28, 28)"]),
+    ("predict-proba-unbatched", lambda: im.predict_proba(im.DigitClassifier(), torch.zeros(1, 28, 28)), ValueError,
+     ["shape (1, 28, 28)", "(N, 1, 28, 28)"]),
     ("evaluate-images-shape", lambda: im.evaluate_images(torch.zeros(4, 3, 32, 32), im.DigitClassifier(),
                                                          real_features=torch.zeros(4, 128)), ValueError,
      ["(3, 32, 32)", "(1, 28, 28)"]),
@@ -506,6 +546,37 @@ def test_truncated_classifier_cache_is_retrained_and_replaced(tiny_images, capsy
     probe = tiny_images[:8]
     assert torch.equal(im.predict_proba(first, probe), im.predict_proba(again, probe))  # same seed, same model
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def _drop_in_shape(state: dict) -> str:
+    del state["in_shape"]
+    return "KeyError"
+
+
+def _shrink_the_head(state: dict) -> str:
+    state["model"]["head.weight"] = torch.zeros(5, state["model"]["head.weight"].shape[1])  # 5 classes, not 10
+    return "size mismatch"
+
+
+@pytest.mark.parametrize("damage", [_drop_in_shape, _shrink_the_head], ids=["missing-key", "wrong-weight-shape"])
+def test_readable_classifier_cache_with_damaged_contents_is_retrained_and_replaced(tiny_images, capsys, damage):
+    first = im.load_classifier("digits", device="cpu", steps=3)
+    path = im.classifier_path("digits", steps=3)
+    state = load_checkpoint(path)
+    reason = damage(state)
+    save_checkpoint(state, path)  # readable, right kind and version: only its contents are wrong
+    assert load_checkpoint(path)["kind"] == "classifier"
+    capsys.readouterr()
+    again = im.load_classifier("digits", device="cpu", steps=3)
+    printed = capsys.readouterr().out
+    assert "classifier cache unusable" in printed and reason in printed and "retraining" in printed
+    rebuilt = load_checkpoint(path)
+    assert rebuilt["in_shape"] == [1, 28, 28] and rebuilt["model"]["head.weight"].shape == (10, 128)
+    probe = tiny_images[:8]
+    assert torch.equal(im.predict_proba(first, probe), im.predict_proba(again, probe))  # same seed, same model
+    capsys.readouterr()
+    im.load_classifier("digits", device="cpu", steps=3)
+    assert "unusable" not in capsys.readouterr().out  # the rebuilt cache is used as it is
 
 
 def _idx(kind: int, *dims: int, payload: bytes) -> bytes:

@@ -88,11 +88,11 @@ def test_huge_learning_rate_raises_training_diverged_and_keeps_history():
     assert all(math.isfinite(v) for k in STAT_KEYS for v in trainer.history[k])
 
 
-def _image_trainer(seed=0, loss="nsgan", steps=6):
+def _image_trainer(seed=0, loss="nsgan", steps=6, **overrides):
     data = torch.randint(0, 256, (40, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(5))
     extra = preset("wgan-gp").to_dict() if loss == "wgan-gp" else {"loss": loss}
     cfg = TrainConfig(**{**extra, "z_dim": 8, "batch_size": 8, "device": "cpu", "seed": seed, "steps": steps,
-                         "log_every": 2, "n_critic": 2})
+                         "log_every": 2, "n_critic": 2, **overrides})
     torch.manual_seed(seed)
     G, D = build_models("dcgan", (1, 28, 28), z_dim=8, width=4, d_norm="none" if loss == "wgan-gp" else None)
     return Trainer(G, D, TensorSampler(data, 8, seed=seed), cfg)
@@ -103,7 +103,8 @@ def _image_trainer(seed=0, loss="nsgan", steps=6):
     lambda: _ring_trainer(**{**preset("wgan-gp").to_dict(), "z_dim": 16, "device": "cpu", "steps": 12}),
     lambda: _image_trainer(loss="nsgan", steps=12),  # BN running stats, Adam state, epoch permutation
     lambda: _image_trainer(loss="wgan-gp", steps=12),
-], ids=["ring-nsgan", "ring-wgan-gp", "dcgan-nsgan", "dcgan-wgan-gp"])
+    lambda: _image_trainer(loss="nsgan", steps=12, reuse_fakes=True),
+], ids=["ring-nsgan", "ring-wgan-gp", "dcgan-nsgan", "dcgan-wgan-gp", "dcgan-reuse-fakes"])
 def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(make, tmp_path):
     full = make()
     full.train(progress=False)
@@ -185,3 +186,23 @@ def test_tensor_sampler_epochs_scale_and_resume():
     assert torch.equal(s2.sample(), nxt)
     with pytest.raises(ValueError, match="batch_size=11 is larger"):
         TensorSampler(data, 11)
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+def test_reuse_fakes_trains_g_on_the_last_d_steps_batch_with_one_g_forward(reuse):
+    trainer = _image_trainer(steps=1, reuse_fakes=reuse)  # n_critic = 2
+    g_calls, d_inputs = [], []
+    trainer.G.register_forward_hook(lambda module, args, out: g_calls.append(out.detach().clone()))
+    trainer.D.register_forward_hook(lambda module, args, out: d_inputs.append(args[0].detach().clone()))
+    trainer.train_step()
+    # D sees (real, fake) twice, then the generator step's fake batch.
+    assert len(d_inputs) == 5
+    last_d_fake, g_step_fake = d_inputs[3], d_inputs[4]
+    assert len(g_calls) == (2 if reuse else 3)  # one forward per D step, plus one for G unless reused
+    assert torch.equal(last_d_fake, g_step_fake) == reuse
+    assert not torch.equal(d_inputs[1], g_step_fake)  # the first D step always has its own batch
+
+
+def test_reuse_fakes_cannot_be_combined_with_unrolling():
+    with pytest.raises(ValueError, match="reuse_fakes=True cannot be combined with unroll_steps=3"):
+        TrainConfig(reuse_fakes=True, unroll_steps=3)

@@ -84,10 +84,10 @@ def test_divergence_is_shown_and_history_kept(monkeypatch):
 
     original = Trainer._discriminator_step
 
-    def poisoned(self):
+    def poisoned(self, *args, **kwargs):
         if self.step == 11:
             next(self.D.parameters()).data.fill_(float("nan"))
-        return original(self)
+        return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Trainer, "_discriminator_step", poisoned)
     dash = _dash(steps=100, plot_every=5)

@@ -7,10 +7,13 @@ and ``std`` so that ``gancourse.metrics`` can score samples against it.
 """
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
 import torch
+
+from .._checks import positive_int
 
 __all__ = ["Mixture", "ring_of_gaussians", "grid_of_gaussians", "spiral", "two_moons", "MIXTURES", "make_mixture"]
 
@@ -47,8 +50,7 @@ class Mixture:
             >>> ring_of_gaussians().sample(4).shape
             torch.Size([4, 2])
         """
-        if n < 1:
-            raise ValueError(f"n must be a positive number of samples, got n={n}")
+        n = positive_int("n", n, " (a number of samples)")
         if device is None:
             device = generator.device if generator is not None else "cpu"
         centres = self.centres.to(device)
@@ -140,13 +142,24 @@ MIXTURES = {
 def make_mixture(name: str, **kwargs: float) -> Mixture:
     """Build a named 2-D distribution: one of ``ring``, ``grid``, ``spiral``, ``moons``.
 
+    ``kwargs`` go to the builder (e.g. ``ring_of_gaussians``); an unknown one is a ``TypeError``
+    that lists the parameters that builder takes.
+
     Example:
         >>> make_mixture("grid").num_modes
         25
+        >>> make_mixture("ring", num_modes=4).num_modes
+        4
     """
     if name not in MIXTURES:
         raise ValueError(f"unknown 2-D dataset {name!r}; valid choices: {', '.join(MIXTURES)}")
-    return MIXTURES[name](**kwargs)
+    builder = MIXTURES[name]
+    valid = list(inspect.signature(builder).parameters)
+    unknown = [key for key in kwargs if key not in valid]
+    if unknown:
+        raise TypeError(f"make_mixture({name!r}) got unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                        f"valid parameters for {name!r}: {', '.join(valid)}")
+    return builder(**kwargs)
 
 
 def _check_positive(**values: float) -> None:

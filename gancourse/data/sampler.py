@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from .._checks import positive_int
 from .mixtures import Mixture
 
 __all__ = ["TensorSampler", "MixtureSampler", "to_unit_range"]
@@ -40,8 +41,7 @@ class TensorSampler:
     def __init__(self, data: torch.Tensor, batch_size: int, *, device: torch.device | str = "cpu",
                  seed: int = 0, labels: torch.Tensor | None = None,
                  memory_format: torch.memory_format = torch.contiguous_format) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got batch_size={batch_size}")
+        batch_size = positive_int("batch_size", batch_size)
         if len(data) < batch_size:
             raise ValueError(f"batch_size={batch_size} is larger than the dataset ({len(data)} samples)")
         self.device = torch.device(device)
@@ -68,8 +68,11 @@ class TensorSampler:
         return idx
 
     def sample(self, n: int | None = None) -> torch.Tensor:
-        """Next batch of ``n`` (default ``batch_size``) examples, float, on the device."""
-        batch = self.data[self._next_indices(n or self.batch_size)]
+        """Next batch of ``n`` (default ``batch_size``, at most ``len(self)``) examples, float, on the device."""
+        n = self.batch_size if n is None else positive_int("n", n, f" (or None for batch_size={self.batch_size})")
+        if n > len(self.data):  # an epoch's permutation has only len(self) indices: the batch would come up short
+            raise ValueError(f"n={n} is larger than the dataset ({len(self.data)} samples); choose n <= {len(self.data)}")
+        batch = self.data[self._next_indices(n)]
         return to_unit_range(batch) if batch.dtype == torch.uint8 else batch
 
     def state_dict(self) -> dict:
@@ -91,8 +94,7 @@ class MixtureSampler:
     """
 
     def __init__(self, mixture: Mixture, batch_size: int, *, device: torch.device | str = "cpu", seed: int = 0) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got batch_size={batch_size}")
+        batch_size = positive_int("batch_size", batch_size)
         self.mixture = mixture
         self.batch_size = batch_size
         self.device = torch.device(device)
@@ -101,7 +103,8 @@ class MixtureSampler:
 
     def sample(self, n: int | None = None) -> torch.Tensor:
         """Next batch of ``n`` (default ``batch_size``) points, (n, 2), on the device."""
-        return self.mixture.sample(n or self.batch_size, generator=self.generator, device=self.device)
+        n = self.batch_size if n is None else positive_int("n", n, f" (or None for batch_size={self.batch_size})")
+        return self.mixture.sample(n, generator=self.generator, device=self.device)
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state()}

@@ -114,6 +114,17 @@ def _batched(fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor, d
     return torch.cat(outs)
 
 
+def _check_images(images: torch.Tensor, classifier: nn.Module, name: str = "images") -> None:
+    # One message for every scoring entry point, before a conv layer raises its own cryptic one.
+    expected = getattr(classifier, "in_shape", None)
+    wanted = "(N, C, H, W)" if expected is None else f"(N, C, H, W) = (N, {', '.join(map(str, expected))})"
+    if images.dim() != 4:
+        raise ValueError(f"{name} must be a batch of images {wanted}, got shape {tuple(images.shape)}")
+    if expected is not None and tuple(images.shape[1:]) != tuple(expected):
+        raise ValueError(f"{name} of shape {tuple(images.shape)}: images of shape {tuple(images.shape[1:])} do not "
+                         f"fit a classifier for {tuple(expected)}; pass a batch {wanted}")
+
+
 def predict_proba(classifier: nn.Module, images: torch.Tensor) -> torch.Tensor:
     """Class probabilities (N, K) for images in [-1, 1] (float) or 0..255 (uint8), on the classifier's device.
 
@@ -121,6 +132,7 @@ def predict_proba(classifier: nn.Module, images: torch.Tensor) -> torch.Tensor:
         >>> predict_proba(DigitClassifier(), torch.zeros(3, 1, 28, 28)).sum(1).round().tolist()
         [1.0, 1.0, 1.0]
     """
+    _check_images(images, classifier)
     classifier.eval()
     return _batched(lambda x: classifier(x).float().softmax(1), images, _device_of(classifier))
 
@@ -132,6 +144,7 @@ def extract_features(classifier: DigitClassifier, images: torch.Tensor) -> torch
         >>> extract_features(DigitClassifier(feature_dim=16), torch.zeros(5, 1, 28, 28)).shape
         torch.Size([5, 16])
     """
+    _check_images(images, classifier)
     classifier.eval()
     return _batched(lambda x: classifier.features(x).float(), images, _device_of(classifier))
 
@@ -198,7 +211,8 @@ def load_classifier(dataset: str = "digits", *, device: str | torch.device = "au
     """The cached classifier for ``dataset``, trained (and cached) first if there is none.
 
     The returned model carries ``dataset`` and ``test_accuracy`` (on the real test split) as
-    attributes. ``retrain=True`` ignores the cache. A cache that cannot be read is retrained.
+    attributes. ``retrain=True`` ignores the cache. A cache that cannot be read, or that lacks a
+    key or holds weights of the wrong shapes, is reported, retrained and replaced, never used.
     ``steps`` other than the default are cached under their own name (``classifier_path``).
 
     Example:
@@ -211,17 +225,14 @@ def load_classifier(dataset: str = "digits", *, device: str | torch.device = "au
     name = _resolve_dataset(dataset)
     path = classifier_path(name, steps)
     device = pick_device(str(device))
-    state = None
+    model = None
     if path.exists() and not retrain:
         try:
-            state = load_checkpoint(path)
-            if state.get("kind") != "classifier" or state.get("version") != CLASSIFIER_VERSION:
-                raise CheckpointError(f"{path} is not a version-{CLASSIFIER_VERSION} classifier")
+            model = _classifier_from_state(load_checkpoint(path), path)
         except CheckpointError as err:
             if verbose:
                 print(f"classifier cache unusable ({err}); retraining")
-            state = None
-    if state is None:
+    if model is None:
         images, labels = load_images(name, train=True)
         test_images, test_labels = load_images(name, train=False)
         start = time.perf_counter()
@@ -236,10 +247,21 @@ def load_classifier(dataset: str = "digits", *, device: str | torch.device = "au
         if verbose:
             print(f"trained a {name} classifier in {seconds:.0f}s: test accuracy {100 * accuracy:.2f}% "
                   f"(cached in {path})")
-    model = DigitClassifier(tuple(state["in_shape"]), state["num_classes"])
-    model.load_state_dict(state["model"])
-    model.to(device).eval()
-    model.dataset, model.test_accuracy = state["dataset"], float(state["test_accuracy"])
+        model = _classifier_from_state(state, path)
+    return model.to(device).eval()
+
+
+def _classifier_from_state(state: dict, path: Path) -> DigitClassifier:
+    # A cache of the right kind and version can still lack a key or hold weights of other shapes
+    # (hand-edited, or written by a broken build): that is a corrupt cache, never a crash.
+    if state.get("kind") != "classifier" or state.get("version") != CLASSIFIER_VERSION:
+        raise CheckpointError(f"{path} is not a version-{CLASSIFIER_VERSION} classifier")
+    try:
+        model = DigitClassifier(tuple(state["in_shape"]), state["num_classes"])
+        model.load_state_dict(state["model"])
+        model.dataset, model.test_accuracy = str(state["dataset"]), float(state["test_accuracy"])
+    except (KeyError, RuntimeError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{path} holds a damaged classifier ({type(err).__name__}: {err})") from err
     return model
 
 
@@ -250,6 +272,9 @@ def class_histogram(probs: torch.Tensor, num_classes: int | None = None) -> torc
         >>> class_histogram(torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])).tolist()
         [2, 1]
     """
+    if probs.dim() != 2:
+        raise ValueError(f"probs must be (N, K) class probabilities (predict_proba's output), "
+                         f"got shape {tuple(probs.shape)}")
     num_classes = num_classes or probs.shape[1]
     return torch.bincount(probs.argmax(1).cpu(), minlength=num_classes)
 
@@ -422,11 +447,7 @@ def evaluate_images(fake_images: torch.Tensor, classifier: DigitClassifier,
         >>> q.n, q.num_classes
         (20, 10)
     """
-    if fake_images.dim() != 4:
-        raise ValueError(f"fake_images must be (N, C, H, W), got {tuple(fake_images.shape)}")
-    if tuple(fake_images.shape[1:]) != tuple(classifier.in_shape):
-        raise ValueError(f"images of shape {tuple(fake_images.shape[1:])} do not fit a classifier for "
-                         f"{tuple(classifier.in_shape)}")
+    _check_images(fake_images, classifier, "fake_images")
     if len(fake_images) < 2:
         raise ValueError("need at least 2 images to fit a covariance")
     fake_features = extract_features(classifier, fake_images)

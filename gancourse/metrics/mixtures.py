@@ -66,8 +66,14 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, hq_s
         >>> mode_coverage(torch.zeros(10, 2), centres, std=0.1).modes_captured
         1
     """
+    if centres.dim() != 2 or len(centres) == 0:
+        raise ValueError(f"centres must have shape (K, d) with K >= 1 modes, e.g. (8, 2) for the ring; "
+                         f"got centres of shape {tuple(centres.shape)}")
     if samples.dim() != 2 or samples.shape[1] != centres.shape[1]:
-        raise ValueError(f"samples must have shape (N, {centres.shape[1]}), got {tuple(samples.shape)}")
+        raise ValueError(f"samples must have shape (N, {centres.shape[1]}) to match centres of shape "
+                         f"{tuple(centres.shape)}, got samples of shape {tuple(samples.shape)}")
+    if len(samples) == 0:  # the HQ fraction 0/0 would be NaN
+        raise ValueError(f"need at least one sample (N >= 1), got samples of shape {tuple(samples.shape)}")
     if not (std > 0 and hq_stds > 0):  # also rejects NaN, which compares False both ways
         raise ValueError(f"std and hq_stds must be positive, got std={std}, hq_stds={hq_stds}")
     dist, idx = nearest_mode_distance(samples, centres)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from .._checks import positive_int
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
 from .norm import NORMS, check_norm
@@ -18,7 +19,9 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     """Return ``(G, D)`` for ``model`` in ``MODELS`` and one example's ``data_shape``.
 
     ``width`` is hidden units (MLP, default 128 for 2-D and 512 for images) or base channels
-    (DCGAN, default 64). Norms default to none for MLPs and batch norm for DCGAN (its paper).
+    (DCGAN, default 64); ``None`` means the default. ``z_dim``, ``width`` and ``depth`` (hidden
+    layers of an MLP) must be integers >= 1. Norms default to none for MLPs and batch norm for
+    DCGAN (its paper).
 
     Example:
         >>> import torch
@@ -28,15 +31,17 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODELS)}")
-    if z_dim < 1:
-        raise ValueError(f"z_dim must be >= 1, got z_dim={z_dim}")
+    z_dim = positive_int("z_dim", z_dim)
+    depth = positive_int("depth", depth)
+    if width is not None:  # 0 must not fall through to the default like None does
+        width = positive_int("width", width, " (or None for the default)")
     data_shape = tuple(data_shape)
     is_image = len(data_shape) == 3
     if len(data_shape) not in (1, 3):
         raise ValueError(f"data_shape must be (features,) or (C, H, W), got {data_shape}")
     if model == "mlp":
         g_norm, d_norm = check_norm(g_norm or "none"), check_norm(d_norm or "none")
-        width = width or (512 if is_image else 128)
+        width = width if width is not None else (512 if is_image else 128)
         G = MLPGenerator(z_dim, data_shape, width, depth, activation or "relu", g_norm)
         D = MLPDiscriminator(data_shape, width, depth, activation or "leaky_relu", d_norm)
         return G, D
@@ -45,6 +50,6 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
                          "use model='mlp' for 2-D data")
     g_norm, d_norm = check_norm(g_norm or "batch"), check_norm(d_norm or "batch")
     channels, size = data_shape[0], data_shape[1]
-    width = width or 64
+    width = width if width is not None else 64
     return (DCGANGenerator(z_dim, channels, size, width, g_norm),
             DCGANDiscriminator(channels, size, width, d_norm))
