@@ -76,3 +76,15 @@ def test_metrics_json_is_strict_json_even_when_a_statistic_is_infinite(tmp_path)
     metrics = json.loads(text, parse_constant=lambda name: pytest.fail(f"metrics.json contains bare {name}"))
     assert metrics["mode_coverage"]["modes_captured"] == 0
     assert metrics["mode_coverage"]["reverse_kl"] is None
+
+
+def test_cli_gan_on_2d_data_starts_from_lesson_1s_settings_unless_overridden(tmp_path):
+    out = tmp_path / "moons"
+    assert main(["train", "--data", "moons", "--steps", "2", "--out", str(out), "--no-progress", "--z-dim", "8"]) == 0
+    cfg = json.loads((out / "metrics.json").read_text())["config"]
+    assert (cfg["lr_g"], cfg["lr_d"], cfg["batch_size"], cfg["z_dim"]) == (1e-3, 1e-3, 256, 8)
+    out = tmp_path / "digits"
+    assert main(["train", "--data", "digits", "--steps", "1", "--out", str(out), "--no-progress",
+                 "--batch-size", "8"]) == 0
+    cfg = json.loads((out / "metrics.json").read_text())["config"]
+    assert (cfg["lr_g"], cfg["z_dim"]) == (2e-4, 64)  # images keep TrainConfig's DCGAN-style defaults
