@@ -17,6 +17,8 @@ def test_remedy_method_maps_strength_to_the_right_knob():
     wgan = remedy_method("WGAN-GP", 4)
     assert wgan.loss == "wgan-gp" and wgan.n_critic == 4
     assert remedy_method("PacGAN").pack == REMEDIES["PacGAN"][3]
+    assert remedy_method("mixture latent", 32).latent_components == 32
+    assert remedy_method("mixture latent").latent_components == REMEDIES["mixture latent"][3]
     with pytest.raises(ValueError, match="valid choices"):
         remedy_method("dropout")
     with pytest.raises(ValueError, match=r"pack size m must be an integer in \[2, 8\]"):

@@ -11,7 +11,14 @@ from gancourse.config import TrainConfig
 from gancourse.data import MixtureSampler, ring_of_gaussians
 from gancourse.models import build_models
 from gancourse.models.mlp import MLPDiscriminator
-from gancourse.remedies import MinibatchStd, PackedDiscriminator, minibatch_std, pack_samples, with_minibatch_std
+from gancourse.remedies import (
+    MinibatchStd,
+    MixtureLatent,
+    PackedDiscriminator,
+    minibatch_std,
+    pack_samples,
+    with_minibatch_std,
+)
 from gancourse.remedies.benchmark import (
     METHODS,
     Rescale,
@@ -23,6 +30,72 @@ from gancourse.remedies.benchmark import (
     run_method,
 )
 from gancourse.train import Trainer
+
+# --- mixture latent (DeLiGAN) -------------------------------------------------------------------
+
+
+def test_mixture_latent_picks_component_from_the_normal_cdf_of_the_first_entry():
+    latent = MixtureLatent(z_dim=3, components=5)
+    # the centre of component i's slice of [0, 1): u = (i + 0.5) / 5, z_0 = Phi^-1(u)
+    z0 = torch.special.ndtri((torch.arange(5) + 0.5) / 5)
+    z = torch.stack([z0, torch.zeros(5), torch.zeros(5)], dim=1)
+    assert latent.component(z).tolist() == [0, 1, 2, 3, 4]
+    # slice edges: Phi(z_0) = 0.4 - 1e-4 is still component 1, 0.4 + 1e-4 is component 2
+    edges = torch.special.ndtri(torch.tensor([0.4 - 1e-4, 0.4 + 1e-4], dtype=torch.float64)).float()
+    assert latent.component(torch.stack([edges, torch.zeros(2), torch.zeros(2)], 1)).tolist() == [1, 2]
+    # z_0 ~ N(0, 1): every component equally likely (binomial std of a count: sqrt(n p (1-p)) = 89)
+    counts = torch.bincount(latent.component(torch.randn(50_000, 3, generator=torch.Generator().manual_seed(0))),
+                            minlength=5)
+    assert (counts - 10_000).abs().max() < 5 * 89
+
+
+def test_mixture_latent_is_mu_plus_sigma_times_eps_and_trains_both():
+    torch.manual_seed(0)
+    latent = MixtureLatent(z_dim=3, components=4, sigma=0.5)
+    assert latent.sigma.shape == (4, 2) and torch.allclose(latent.sigma, torch.full((4, 2), 0.5))
+    assert latent.means.min() >= -1 and latent.means.max() <= 1          # DeLiGAN's U(-1, 1) start
+    z = torch.tensor([[-2.0, 1.0, -2.0], [-2.0, 3.0, 0.0], [2.0, 0.5, 0.5]])   # components 0, 0, 3
+    out = latent(z)
+    expected = torch.stack([latent.means[0] + 0.5 * torch.tensor([1.0, -2.0]),
+                            latent.means[0] + 0.5 * torch.tensor([3.0, 0.0]),
+                            latent.means[3] + 0.5 * torch.tensor([0.5, 0.5])])
+    assert torch.allclose(out, expected)
+    out.sum().backward()
+    # d(sum)/d(mu_i) = number of codes using component i; d(sum)/d(log sigma_i) = sum of sigma_i * eps
+    assert latent.means.grad[:, 0].tolist() == [2.0, 0.0, 0.0, 1.0]
+    assert torch.allclose(latent.log_sigma.grad[0], 0.5 * torch.tensor([4.0, -2.0]))
+    assert torch.allclose(latent.log_sigma.grad[3], 0.5 * torch.tensor([0.5, 0.5]))
+    assert latent.log_sigma.grad[1:3].abs().sum() == 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(z_dim=1, components=4), "z_dim must be >= 2"),
+    (dict(z_dim=4, components=0), "components must be an integer >= 1"),
+    (dict(z_dim=4, components=4, sigma=0.0), "sigma must be a positive finite number"),
+    (dict(z_dim=4, components=4, sigma=float("nan")), "sigma must be a positive finite number"),
+])
+def test_mixture_latent_rejects_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MixtureLatent(**kwargs)
+
+
+def test_mixture_latent_checks_the_code_shape():
+    with pytest.raises(ValueError, match=r"z must have shape \(N, z_dim=4\), got \(2, 3\)"):
+        MixtureLatent(4, 8)(torch.zeros(2, 3))
+
+
+def test_mixture_latent_method_trains_means_and_scales_in_the_unchanged_loop():
+    t = build_trainer("grid", "mixture latent", Setup(steps=5, batch_size=16), device="cpu")
+    latent = next(m for m in t.G.modules() if isinstance(m, MixtureLatent))
+    assert latent.components == METHODS["mixture latent"].latent_components and latent.z_dim == t.cfg.z_dim
+    # G's network takes one input fewer than the code: the first entry only picks the component
+    first_linear = next(m for m in t.G.modules() if isinstance(m, nn.Linear))
+    assert first_linear.in_features == t.cfg.z_dim - 1
+    means, log_sigma = latent.means.detach().clone(), latent.log_sigma.detach().clone()
+    t.train(progress=False)
+    assert not torch.equal(means, latent.means) and not torch.equal(log_sigma, latent.log_sigma)
+    assert evaluate(t, "grid").num_modes == 25
+
 
 # --- packing -----------------------------------------------------------------------------------
 
@@ -266,7 +339,13 @@ def test_build_trainer_wires_each_method():
     setup = Setup(steps=3, batch_size=16)
     t = build_trainer("grid", "PacGAN4", setup, device="cpu")
     assert isinstance(t.D, PackedDiscriminator) and t.D.pack == 4
-    assert build_trainer("ring", "unrolled GAN (5 steps)", setup, device="cpu").cfg.unroll_steps == 5
+    unrolled = build_trainer("ring", "unrolled GAN (5 steps)", setup, device="cpu")
+    assert unrolled.cfg.unroll_steps == 5
+    # the unrolled GAN keeps its own Adam settings; every other method takes the setup's
+    assert (unrolled.cfg.beta1, unrolled.cfg.beta2, unrolled.cfg.lr_g) == (0.5, 0.999, 2e-3)
+    assert unrolled.opt_d.param_groups[0]["betas"] == (0.5, 0.999)
+    plain = build_trainer("ring", "GAN", setup.replace(lr_g=3e-3, beta1=0.1), device="cpu")
+    assert (plain.cfg.lr_g, plain.cfg.beta1, plain.opt_g.param_groups[0]["lr"]) == (3e-3, 0.1, 3e-3)
     wgan = build_trainer("ring", "WGAN-GP", setup, device="cpu")
     assert wgan.cfg.loss == "wgan-gp" and wgan.cfg.n_critic == 5
     mb = build_trainer("ring", "minibatch std", setup, device="cpu")

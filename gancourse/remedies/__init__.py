@@ -3,6 +3,7 @@
 - ``packing``        PacGAN (Lin et al. 2018): D judges packs of m samples
 - ``minibatch_std``  minibatch standard deviation layer (Karras et al. 2018)
 - unrolled GAN       Metz et al. 2017: ``TrainConfig(unroll_steps=K)`` (in ``gancourse.train``)
+- ``mixture_latent`` DeLiGAN's mixture-of-Gaussians latent (Gurumurthy et al. 2017): no bridges between modes
 - ``benchmark``      every method with the same networks, budget and seeds, scored on the ring and grid
 - ``published``      the published VEEGAN / PacGAN / GDPP rows;  ``report``: the results table
 - ``frames``         snapshots of a run (mode hopping);  ``widget``: ``ModeCollapseExplorer``
@@ -10,6 +11,8 @@
 from __future__ import annotations
 
 from .minibatch_std import MinibatchStd, minibatch_std, with_minibatch_std
+from .mixture_latent import MixtureLatent
 from .packing import PackedDiscriminator, pack_samples
 
-__all__ = ["PackedDiscriminator", "pack_samples", "MinibatchStd", "minibatch_std", "with_minibatch_std"]
+__all__ = ["PackedDiscriminator", "pack_samples", "MinibatchStd", "minibatch_std", "with_minibatch_std",
+           "MixtureLatent"]

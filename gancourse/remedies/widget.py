@@ -25,7 +25,7 @@ from ..data import make_mixture
 from ..metrics.mixtures import ModeCoverage
 from ..train import Trainer, TrainingDiverged
 from ..widgets.render import figure_png
-from .benchmark import Method, Setup, build_trainer, evaluate
+from .benchmark import LATENT_COMPONENTS, UNROLLED_ADAM, Method, Setup, build_trainer, evaluate
 
 __all__ = ["ModeCollapseExplorer", "REMEDIES", "remedy_method", "ExplorerRun"]
 
@@ -36,6 +36,7 @@ REMEDIES: dict[str, tuple[str, int, int, int] | None] = {
     "minibatch std": ("group size", 2, 16, 4),
     "unrolled GAN": ("unroll steps K", 1, 10, 5),
     "WGAN-GP": ("critic steps", 1, 10, 5),
+    "mixture latent": ("components K", 2, 256, LATENT_COMPONENTS),
 }
 
 
@@ -60,7 +61,9 @@ def remedy_method(remedy: str, strength: int | None = None) -> Method:
     if remedy == "minibatch std":
         return Method(f"minibatch std (groups of {strength})", minibatch_std=True, group_size=strength)
     if remedy == "unrolled GAN":
-        return Method(f"unrolled GAN ({strength} steps)", unroll_steps=strength)
+        return Method(f"unrolled GAN ({strength} steps)", unroll_steps=strength, **UNROLLED_ADAM)
+    if remedy == "mixture latent":
+        return Method(f"mixture latent (K={strength})", latent_components=strength)
     return Method(f"WGAN-GP (n_critic {strength})", loss="wgan-gp", n_critic=strength)
 
 
