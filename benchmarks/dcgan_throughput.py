@@ -37,6 +37,8 @@ from gancourse.data import load_images, make_sampler
 from gancourse.device import pick_device
 from gancourse.metrics.images import ImageQuality, evaluate_images, load_classifier
 from gancourse.models import build_models
+from gancourse.remedies import MixtureLatent
+from gancourse.remedies.benchmark import lr_decay_callback
 from gancourse.train import Trainer
 
 
@@ -70,7 +72,17 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def textbook_run(data: str, cfg: TrainConfig, width: int, workers: int):
+def dcgan_models(shape: tuple, cfg: TrainConfig, width: int, components: int = 0) -> tuple[nn.Module, nn.Module]:
+    """The DCGAN pair, seeded by ``cfg.seed``; with ``components`` > 0, G is fed by DeLiGAN's mixture latent
+    (``gancourse.remedies.MixtureLatent``, lesson 2) with that many components."""
+    torch.manual_seed(cfg.seed)
+    if not components:
+        return build_models("dcgan", shape, z_dim=cfg.z_dim, width=width)
+    G, D = build_models("dcgan", shape, z_dim=cfg.z_dim - 1, width=width)
+    return nn.Sequential(MixtureLatent(cfg.z_dim, components), G), D
+
+
+def textbook_run(data: str, cfg: TrainConfig, width: int, workers: int, components: int = 0):
     """(G, train_chunk) where ``train_chunk(k)`` runs k more generator steps of the textbook loop."""
     from torchvision import transforms
 
@@ -83,8 +95,7 @@ def textbook_run(data: str, cfg: TrainConfig, width: int, workers: int):
                                          persistent_workers=workers > 0,
                                          generator=torch.Generator().manual_seed(cfg.seed))
     batches = _endless(loader)
-    torch.manual_seed(cfg.seed)
-    G, D = build_models("dcgan", tuple(images.shape[1:]), z_dim=cfg.z_dim, width=width)
+    G, D = dcgan_models(tuple(images.shape[1:]), cfg, width, components)
     G, D = G.to(device), D.to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
@@ -110,14 +121,16 @@ def textbook_run(data: str, cfg: TrainConfig, width: int, workers: int):
     return G, train_chunk
 
 
-def gancourse_run(data: str, cfg: TrainConfig, width: int):
+def gancourse_run(data: str, cfg: TrainConfig, width: int, components: int = 0, decay: tuple | None = None):
     device = pick_device(cfg.device)
     sampler = make_sampler(data, cfg.batch_size, device=device, seed=cfg.seed)
-    torch.manual_seed(cfg.seed)
-    G, D = build_models("dcgan", tuple(sampler.data.shape[1:]), z_dim=cfg.z_dim, width=width)
+    G, D = dcgan_models(tuple(sampler.data.shape[1:]), cfg, width, components)
+    # decay = (start, final): lesson 2's schedule, both rates constant until start * steps, then falling
+    # geometrically to final times their value at the last step
+    callbacks = [] if decay is None else [lr_decay_callback(cfg.steps, *decay)]
     # reuse_fakes: the generator step trains on the D step's fake batch, as the textbook loop does, so
     # both loops run the same algorithm and differ only in how they run it.
-    trainer = Trainer(G, D, sampler, cfg.replace(device=str(device), reuse_fakes=True))
+    trainer = Trainer(G, D, sampler, cfg.replace(device=str(device), reuse_fakes=True), callbacks=callbacks)
     return trainer.G, lambda steps: trainer.train(steps=steps, progress=False)
 
 
@@ -174,21 +187,35 @@ def main() -> None:
                              "confidence >= 0.9")
     parser.add_argument("--methods", nargs="+", choices=("textbook", "gancourse"), default=["textbook", "gancourse"],
                         help="which loops to run (default: both)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate of both players (default: the DCGAN paper's 2e-4)")
+    parser.add_argument("--latent-components", type=int, default=0,
+                        help="feed G with DeLiGAN's mixture latent of this many components (lesson 2; default 0: "
+                             "the plain Gaussian)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--decay", type=float, nargs=2, default=None, metavar=("START", "FINAL"),
+                        help="gancourse loop only: hold the rates until START * steps, then decay them "
+                             "geometrically to FINAL times their value (lesson 2's schedule)")
     args = parser.parse_args()
+    if args.decay is not None and "textbook" in args.methods:
+        parser.error("--decay applies to the gancourse loop only: add --methods gancourse")
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = preset("dcgan", device=args.device, steps=args.steps, seed=0)
+    lr = {} if args.lr is None else {"lr_g": args.lr, "lr_d": args.lr}
+    cfg = preset("dcgan", device=args.device, steps=args.steps, seed=args.seed, **lr)
     device = pick_device(cfg.device)
     classifier = load_classifier(args.data, device=device)
     z = torch.randn(500, cfg.z_dim, generator=torch.Generator().manual_seed(123)).to(device)
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "none"
     print(f"torch {torch.__version__}, {platform.machine()}, device {device} ({gpu}), "
           f"threads {torch.get_num_threads()}, data {args.data}, width {args.width}, batch {cfg.batch_size}, "
-          f"steps {args.steps}, workers {args.workers}")
+          f"steps {args.steps}, workers {args.workers}, lr {cfg.lr_g:g}, latent components "
+          f"{args.latent_components or 'none'}, seed {cfg.seed}")
     common = dict(steps=args.steps, eval_every=args.eval_every, warmup=args.warmup, batch_size=cfg.batch_size,
                   classifier=classifier, z=z, threshold=args.threshold, device=device)
-    runs = {"textbook": lambda: textbook_run(args.data, cfg, args.width, args.workers),
-            "gancourse": lambda: gancourse_run(args.data, cfg, args.width)}
+    k = args.latent_components
+    runs = {"textbook": lambda: textbook_run(args.data, cfg, args.width, args.workers, k),
+            "gancourse": lambda: gancourse_run(args.data, cfg, args.width, k, args.decay)}
     results = measure({name: runs[name]() for name in args.methods}, **common)
     print(f"\n{'method':10s} {'images/s':>9s} {'train s':>8s} {'threshold reached':>24s}  final quality")
     for name, r in results.items():

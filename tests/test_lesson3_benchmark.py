@@ -50,3 +50,17 @@ def test_textbook_loop_trains_the_same_architecture_and_changes_weights(monkeypa
     before = [p.detach().clone() for p in G.parameters()]
     train_chunk(2)
     assert any(not torch.equal(a, b) for a, b in zip(before, G.parameters()))
+
+
+def test_mixture_latent_option_feeds_both_loops_the_same_generator():
+    bench = _load()
+    cfg = bench.preset("dcgan", device="cpu", batch_size=8, steps=2, z_dim=10)
+    G, D = bench.dcgan_models((1, 28, 28), cfg, width=4, components=6)
+    latent = G[0]
+    assert isinstance(latent, bench.MixtureLatent) and latent.components == 6 and latent.z_dim == 10
+    assert G(torch.randn(3, 10)).shape == (3, 1, 28, 28)   # the DCGAN behind it takes z_dim - 1 = 9 inputs
+    G2, _ = bench.dcgan_models((1, 28, 28), cfg, width=4, components=6)
+    # same seed, same weights (parameters: the forward pass above moved G's batch-norm running statistics)
+    assert all(torch.equal(a, b) for a, b in zip(G.parameters(), G2.parameters()))
+    plain, _ = bench.dcgan_models((1, 28, 28), cfg, width=4)
+    assert not isinstance(plain, torch.nn.Sequential) or not isinstance(plain[0], bench.MixtureLatent)
