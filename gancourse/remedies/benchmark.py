@@ -217,19 +217,16 @@ def build_trainer(data: str, method: Method | str, setup: Setup = Setup(), seed:
                       batch_size=setup.batch_size, steps=setup.steps, z_dim=setup.z_dim, seed=seed,
                       device=str(device), unroll_steps=method.unroll_steps)
     torch.manual_seed(seed)
-    if method.latent_components:
-        # DeLiGAN: G's network sees mu_i + sigma_i * eps, one entry fewer than the code z
-        latent = MixtureLatent(setup.z_dim, method.latent_components)
-        G: nn.Module = MLPGenerator(setup.z_dim - 1, (2,), setup.g_width, setup.g_depth, setup.g_activation,
-                                    setup.g_norm)
-    else:
-        G = MLPGenerator(setup.z_dim, (2,), setup.g_width, setup.g_depth, setup.g_activation, setup.g_norm)
+    latent = MixtureLatent(setup.z_dim, method.latent_components) if method.latent_components else None
+    # DeLiGAN: G's network sees mu_i + sigma_i * eps, one entry fewer than the code z
+    g_inputs = setup.z_dim - 1 if latent is not None else setup.z_dim
+    G: nn.Module = MLPGenerator(g_inputs, (2,), setup.g_width, setup.g_depth, setup.g_activation, setup.g_norm)
     D: nn.Module = MLPDiscriminator((2 * method.pack,), setup.d_width, setup.d_depth, setup.d_activation)
     if method.minibatch_std:
         D = with_minibatch_std(D, method.group_size)
     if setup.latent_scale != 1.0:
         G = nn.Sequential(Rescale(setup.latent_scale), G)
-    if method.latent_components:
+    if latent is not None:
         G = nn.Sequential(latent, G)
     if setup.rescale:
         extent = float(mixture.centres.abs().max())
