@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Colab ships ipywidgets 7.7: the dashboard's tests also run against it, from a side folder.
 WIDGETS7 := $(VENV)/ipywidgets7
 
-.PHONY: lab test setup lint unit notebooks check-notebooks widgets7 e2e clean-venv
+.PHONY: lab test setup lint unit gpu-smoke notebooks check-notebooks widgets7 e2e clean-venv
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ unit: setup
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules gancourse --ignore=gancourse/__main__.py
 
+# The one-command GPU check (benchmarks/gpu_check.py) run on the CPU with tiny models: the script itself works.
+gpu-smoke: setup
+	$(BIN)/python benchmarks/gpu_check.py --device cpu --smoke
+
 notebooks: setup
 	GANCOURSE_QUICK=1 GANCOURSE_OFFLINE=1 MPLBACKEND=Agg $(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks/
 
@@ -54,7 +58,7 @@ e2e: setup
 	CHROMIUM=$(CHROMIUM) tools/ensure_chromium.sh
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider e2e
 
-test: lint check-notebooks unit widgets7 notebooks e2e
+test: lint check-notebooks unit gpu-smoke widgets7 notebooks e2e
 
 clean-venv:
 	rm -rf $(VENV)

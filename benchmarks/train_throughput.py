@@ -14,8 +14,9 @@ from gancourse.config import TrainConfig, preset
 from gancourse.train import Trainer
 
 
-def measure(data: str, model: str, cfg: TrainConfig, warmup: int = 10) -> tuple[float, float]:
-    trainer = Trainer.from_names(data, model, cfg)
+def measure(data: str, model: str, cfg: TrainConfig, warmup: int = 10, width: int | None = None) -> tuple[float, float]:
+    """(generator steps/s, images/s through D) over ``cfg.steps - warmup`` steps after ``warmup`` untimed ones."""
+    trainer = Trainer.from_names(data, model, cfg, width=width)
     trainer.train(steps=warmup, progress=False)
     if trainer.is_cuda:
         torch.cuda.synchronize()

@@ -9,15 +9,21 @@ Example::
 
 It writes ``samples.png``, ``losses.png``, ``metrics.json`` and ``checkpoint.pt`` into ``--out`` and
 refuses to touch a non-empty folder unless ``--resume`` is given. Every argument is checked before
-anything slow happens; a bad one exits with status 2 and one line on stderr. Ctrl-C stops after the
-current step and saves a checkpoint that ``--resume`` continues exactly (a second Ctrl-C stops at
-once, still saving); the exit status is then 130.
+anything slow happens; a bad one exits with status 2 and one line on stderr. While training, an exact
+checkpoint and the three outputs are written (atomically) every ``--checkpoint-every`` (default every
+2 minutes; ``500`` for every 500 steps, ``0`` for only at the end), so a run that is killed outright
+loses at most that much. Ctrl-C or SIGTERM (a closed terminal, ``timeout``, a batch scheduler) stops
+after the current step and saves a checkpoint that ``--resume`` continues exactly (a second one stops
+at once, still saving); the exit status is then 130 (Ctrl-C) or 143 (SIGTERM). A run that fails after
+training started (an error inside the loop, e.g. from ``torch.compile``) exits with status 1 and the
+error's own message; status 1 also means the training diverged.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import os
 import re
 import signal
 import sys
@@ -30,13 +36,59 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .config import TrainConfig
 
-__all__ = ["main", "build_parser", "parse_and_check", "TrainPlan"]
+__all__ = ["main", "build_parser", "parse_and_check", "TrainPlan", "SavePeriod", "CHECKPOINT_EVERY"]
 
 # argparse default None = "not given", so --resume can tell a repeated flag from a default.
 _DEFAULTS = {"data": "ring", "model": "mlp", "loss": "nsgan", "device": "auto"}  # seed: TrainConfig's 0
 # Flags that set a TrainConfig field of the same name (dashes for underscores).
 _CONFIG_FLAGS = ("loss", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "optimizer", "n_critic", "clip",
                  "gp_lambda", "z_dim", "seed")
+CHECKPOINT_EVERY = "2m"
+"""Default of ``--checkpoint-every``: writing a checkpoint and the pictures takes about a second, so
+every 2 minutes costs under 1% and a killed run loses at most 2 minutes."""
+
+
+@dataclass(frozen=True)
+class SavePeriod:
+    """How often a running ``gancourse train`` saves: every ``steps`` steps or ``minutes`` minutes
+    (neither: only at the end or when stopped). ``parse`` reads ``--checkpoint-every``.
+
+    Example:
+        >>> SavePeriod.parse("500"), SavePeriod.parse("1.5m"), SavePeriod.parse("0").enabled
+        (SavePeriod(steps=500, minutes=None), SavePeriod(steps=None, minutes=1.5), False)
+    """
+
+    steps: int | None = None
+    minutes: float | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.steps is not None or self.minutes is not None
+
+    @classmethod
+    def parse(cls, text: str) -> SavePeriod:
+        """``N`` (steps), ``Nm`` or ``Nmin`` (minutes), ``0`` or ``off`` (never); else ``ValueError``.
+
+        Example:
+            >>> SavePeriod.parse("10min").minutes
+            10.0
+        """
+        value = str(text).strip().lower()
+        if value in ("0", "off"):
+            return cls()
+        match = re.fullmatch(r"(\d+)|(\d+\.?\d*|\.\d+)\s*(m|min)", value)
+        if match and match.group(1) is not None and int(match.group(1)) >= 1:
+            return cls(steps=int(match.group(1)))
+        if match and match.group(2) is not None and float(match.group(2)) > 0:
+            return cls(minutes=float(match.group(2)))
+        raise ValueError(f"--checkpoint-every {text!r} is not a period: give steps (500), minutes (10m) or 0 (off)")
+
+
+def _save_period(text: str) -> SavePeriod:
+    try:
+        return SavePeriod.parse(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--norm", choices=NORMS, help="normalisation in G and D (default: model's own)")
     train.add_argument("--device", choices=DEVICES, help="where to train (default: auto)")
     train.add_argument("--compile", action="store_true", help="torch.compile the networks")
+    train.add_argument("--checkpoint-every", type=_save_period, default=SavePeriod.parse(CHECKPOINT_EVERY),
+                       metavar="N|Nm", help=f"save a checkpoint and the pictures every N steps or N minutes "
+                                            f"while training, 0 = only at the end (default: {CHECKPOINT_EVERY})")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     train.add_argument("--dry-run", action="store_true", help="check the arguments and print the settings; "
                                                               "train and write nothing")
@@ -113,6 +168,8 @@ class TrainPlan:
     start_step: int = 0
     progress: bool = True
     dry_run: bool = False
+    save_every: SavePeriod = SavePeriod()
+    warnings: tuple[str, ...] = ()
 
     @property
     def checkpoint(self) -> Path:
@@ -127,7 +184,9 @@ class TrainPlan:
             'ring / mlp / nsgan, steps 0 -> 2000 on cpu, into /nonexistent/run'
         """
         s, c = self.setup, self.cfg
-        return (f"{s['data']} / {s['model']} / {c.loss}, steps {self.start_step} -> {c.steps} on {c.device}, "
+        norms = (s.get("g_norm"), s.get("d_norm"))
+        shown = "" if norms in ((None, None), ("none", "none")) else f" (norm: G {norms[0]}, D {norms[1]})"
+        return (f"{s['data']} / {s['model']}{shown} / {c.loss}, steps {self.start_step} -> {c.steps} on {c.device}, "
                 f"into {self.out}")
 
 
@@ -145,6 +204,7 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
     """
     from .data import is_image_dataset
     from .device import pick_device
+    from .models.build import critic_norm_problem, default_norms
 
     args = build_parser().parse_args(argv)
     out: Path = args.out
@@ -155,15 +215,20 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
     else:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise ValueError(f"output folder {out} is not empty; choose a new --out or add --resume to continue")
-        setup = {"data": args.data or _DEFAULTS["data"], "model": args.model or _DEFAULTS["model"],
-                 "width": args.width, "g_norm": args.norm, "d_norm": args.norm}
+        model = args.model or _DEFAULTS["model"]
+        cfg, start = _config_for(args), 0
+        # The norms are fixed here, so --dry-run shows them and the checkpoint records them.
+        default_g, default_d = default_norms(model, cfg.loss)
+        setup = {"data": args.data or _DEFAULTS["data"], "model": model,
+                 "width": args.width, "g_norm": args.norm or default_g, "d_norm": args.norm or default_d}
         if setup["model"] == "dcgan" and not is_image_dataset(setup["data"]):
             raise ValueError(f"--model dcgan needs an image dataset, but --data {setup['data']} is 2-D points; "
                              "use --model mlp for it")
-        cfg, start = _config_for(args), 0
     cfg = cfg.replace(device=str(pick_device(cfg.device)))  # an unavailable device fails here, not mid-setup
+    problem = critic_norm_problem(cfg.loss, setup.get("d_norm"))
     return TrainPlan(out=out, cfg=cfg, setup=setup, resume=args.resume, start_step=start,
-                     progress=not args.no_progress, dry_run=args.dry_run)
+                     progress=not args.no_progress, dry_run=args.dry_run, save_every=args.checkpoint_every,
+                     warnings=(problem,) if problem else ())
 
 
 TOY_2D_SETTINGS = {"lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 256, "z_dim": 16}
@@ -221,35 +286,71 @@ def _resumed_settings(args: argparse.Namespace):
     return cfg, setup, step
 
 
-class _StopOnInterrupt:
-    """SIGINT handler for a training run: the first Ctrl-C asks the trainer to stop after the current
-    step (so the checkpoint is exact), a second one raises ``KeyboardInterrupt`` at once.
+class _StopOnSignals:
+    """SIGINT / SIGTERM handler for a training run: the first signal asks the trainer to stop after
+    the current step (so the checkpoint is exact), a second one raises ``KeyboardInterrupt`` at once.
+    SIGTERM is what a closed terminal, ``timeout`` or a batch scheduler sends: handled like Ctrl-C.
 
-    It is also a callback: a Ctrl-C that lands before ``train()`` has started, whose stop request
+    It is also a callback: a signal that lands before ``train()`` has started, whose stop request
     ``train()`` would reset, still ends the run at the next callback.
     """
 
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
     def __init__(self, trainer) -> None:
-        self.trainer, self.requested, self._previous = trainer, False, None
+        self.trainer, self.received, self._previous = trainer, None, {}
+
+    @property
+    def requested(self) -> bool:
+        return self.received is not None
 
     def _handle(self, signum, frame) -> None:
         # No printing here: the handler may interrupt a write to stderr (the progress bar).
-        if self.requested:
+        if self.received is not None:
             raise KeyboardInterrupt
-        self.requested = True
+        self.received = signal.Signals(signum)
         self.trainer.request_stop()
 
     def __call__(self, trainer) -> bool:
         return self.requested
 
-    def __enter__(self) -> _StopOnInterrupt:
+    def __enter__(self) -> _StopOnSignals:
         if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in self.SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
+
+
+class _PeriodicSave:
+    """Callback: every ``period`` (steps or minutes) an exact checkpoint, then samples.png,
+    losses.png and metrics.json, so that a run killed without warning (SIGKILL, a crash, a lost
+    machine) still leaves its last state for ``--resume``. Saving reads no random numbers that
+    training uses, so a saving run and a quiet one follow the same trajectory."""
+
+    def __init__(self, plan: TrainPlan, started: float) -> None:
+        self.plan, self.started = plan, started
+        self.last_time, self.saved_step = time.monotonic(), None
+
+    def __call__(self, trainer) -> None:
+        period = self.plan.save_every
+        if trainer.step >= self.plan.cfg.steps or trainer.step == self.saved_step:
+            return  # the end of training saves anyway
+        due = (period.steps is not None and trainer.step % period.steps == 0) or (
+            period.minutes is not None and time.monotonic() - self.last_time >= 60 * period.minutes)
+        if due:
+            trainer.save(self.plan.checkpoint)
+            self.saved_step = trainer.step
+            _write_outputs(trainer, self.plan.out, time.perf_counter() - self.started)
+            self.last_time = time.monotonic()
+
+
+class _RunFailed(Exception):
+    """Training started and then failed: the CLI exits with status 1 and this message."""
 
 
 def _write_outputs(trainer, out: Path, seconds: float) -> dict:
@@ -258,6 +359,7 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .config import CRITIC_LOSSES
     from .data import is_image_dataset, make_mixture
     from .metrics import mode_coverage
     from .plot import plot_history, plot_samples, plot_scatter
@@ -271,23 +373,37 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
     else:
         mixture = make_mixture(setup["data"])
         fake = trainer.sample(z=torch_randn(2500, trainer.cfg.z_dim, trainer.cfg.seed))
-        real = mixture.sample(2500)
-        fig = plot_scatter(real, fake, trainer.D, logits=trainer.cfg.loss in ("wgan", "wgan-gp"),
+        # Its own generator: the global one is left as it was, so saving mid-run changes nothing.
+        real = mixture.sample(2500, generator=torch_generator(20_000 + trainer.cfg.seed))
+        fig = plot_scatter(real, fake, trainer.D, logits=trainer.cfg.loss in CRITIC_LOSSES,
                            title=f"{setup['data']} / {trainer.cfg.loss} / step {trainer.step}")
         if mixture.kind == "gaussian_mixture":
             cov = mode_coverage(fake, mixture.centres, mixture.std)
             metrics["mode_coverage"] = {"modes_captured": cov.modes_captured, "num_modes": cov.num_modes,
                                         "hq_fraction": cov.hq_fraction, "reverse_kl": cov.reverse_kl}
-    fig.savefig(out / "samples.png", dpi=120, bbox_inches="tight")
+    # Every file is written next to its place and renamed over it: a run killed mid-write (SIGKILL
+    # during a periodic save) leaves the previous complete file, never half a PNG.
+    _write_atomically(out / "samples.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
     fig = plot_history(trainer.history, title=f"{setup['data']} / {trainer.cfg.loss}")
-    fig.savefig(out / "losses.png", dpi=120, bbox_inches="tight")
+    _write_atomically(out / "losses.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
     # Strict JSON: inf/nan (a reverse KL with no HQ sample, a diverged loss) become null, so that any
     # JSON reader (a browser, jq) can load the file; Python's default would write bare Infinity / NaN.
-    (out / "metrics.json").write_text(json.dumps(_finite_or_none(metrics), indent=2, default=str,
-                                                 allow_nan=False) + "\n")
+    text = json.dumps(_finite_or_none(metrics), indent=2, default=str, allow_nan=False) + "\n"
+    _write_atomically(out / "metrics.json", lambda f: f.write(text.encode()))
     return metrics
+
+
+def _write_atomically(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _finite_or_none(value):
@@ -309,36 +425,64 @@ def torch_randn(n: int, dim: int, seed: int):
     """
     import torch
 
-    return torch.randn(n, dim, generator=torch.Generator().manual_seed(10_000 + seed))
+    return torch.randn(n, dim, generator=torch_generator(10_000 + seed))
+
+
+def torch_generator(seed: int):
+    """A CPU ``torch.Generator`` seeded with ``seed`` (evaluation randomness of its own).
+
+    Example:
+        >>> torch_generator(3).initial_seed()
+        3
+    """
+    import torch
+
+    return torch.Generator().manual_seed(seed)
 
 
 def _train(plan: TrainPlan) -> int:
-    from .train import Trainer
+    import warnings
 
+    from .models.build import CriticNormWarning
+    from .train import Trainer, TrainingDiverged
+
+    # Setting up: an error here is about the input (data, checkpoint, --out), exit status 2.
     setup = plan.setup
-    trainer = Trainer.from_names(setup["data"], setup["model"], plan.cfg, width=setup.get("width"),
-                                 g_norm=setup.get("g_norm"), d_norm=setup.get("d_norm"))
+    with warnings.catch_warnings():  # main() has printed it already, as one line
+        warnings.simplefilter("ignore", CriticNormWarning)
+        trainer = Trainer.from_names(setup["data"], setup["model"], plan.cfg, width=setup.get("width"),
+                                     g_norm=setup.get("g_norm"), d_norm=setup.get("d_norm"))
     if plan.resume:
         trainer.load(plan.checkpoint)
     else:
         plan.out.mkdir(parents=True, exist_ok=True)
-    stop = _StopOnInterrupt(trainer)
-    trainer.callbacks.append(stop)
     start = time.perf_counter()
+    stop, saver = _StopOnSignals(trainer), _PeriodicSave(plan, start)
+    trainer.callbacks.append(stop)
+    if plan.save_every.enabled:
+        trainer.callbacks.append(saver)
+        if plan.save_every.steps is not None:  # callbacks must run on every multiple of the period
+            trainer.callback_every = math.gcd(trainer.callback_every, plan.save_every.steps)
+    # Training: from here on a failure is the run's, not the input's, exit status 1.
     try:
-        with stop:
-            # Printed once the handler is in place: from here on, Ctrl-C always leaves a checkpoint.
-            print(f"gancourse: training {plan.describe()} (Ctrl-C stops and saves a checkpoint)", flush=True)
-            trainer.train(progress=plan.progress)
-    except KeyboardInterrupt:  # a second Ctrl-C: mid-step, but the weights are still usable
-        stop.requested = True
-    seconds = time.perf_counter() - start
-    trainer.save(plan.checkpoint)
+        try:
+            with stop:
+                # Printed once the handlers are in place: from here on, a stop always leaves a checkpoint.
+                print(f"gancourse: training {plan.describe()} (Ctrl-C stops and saves a checkpoint)", flush=True)
+                trainer.train(progress=plan.progress)
+        except KeyboardInterrupt:  # a second signal: mid-step, but the weights are still usable
+            stop.received = stop.received or signal.SIGINT
+        seconds = time.perf_counter() - start
+        trainer.save(plan.checkpoint)
+        metrics = _write_outputs(trainer, plan.out, seconds) if len(trainer.history) else {}
+    except Exception as err:
+        raise _RunFailed(_failure(err, trainer, plan, saver.saved_step,
+                                  diverged=isinstance(err, TrainingDiverged))) from err
     if stop.requested and trainer.step < plan.cfg.steps:
-        print(f"gancourse: interrupted at step {trainer.step}; checkpoint saved to {plan.checkpoint}; continue with "
+        how = "interrupted" if stop.received == signal.SIGINT else f"stopped by {stop.received.name}"
+        print(f"gancourse: {how} at step {trainer.step}; checkpoint saved to {plan.checkpoint}; continue with "
               f"--out {plan.out} --steps {plan.cfg.steps} --resume", file=sys.stderr)
-        return 130
-    metrics = _write_outputs(trainer, plan.out, seconds)
+        return 128 + int(stop.received)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
     summary = f"trained {trainer.step} steps in {seconds:.1f}s on {trainer.device}; wrote {plan.out}/"
     if "mode_coverage" in metrics:
         mc = metrics["mode_coverage"]
@@ -347,13 +491,25 @@ def _train(plan: TrainPlan) -> int:
     return 0
 
 
+def _failure(err: Exception, trainer, plan: TrainPlan, saved_step: int | None, diverged: bool) -> str:
+    # The whole message: a torch.compile error puts its cause on the lines after the first.
+    lines = [line for line in str(err).splitlines() if line.strip()] or [""]
+    text = "\n".join(lines[:20]) + ("\n..." if len(lines) > 20 else "")
+    message = text if diverged else f"training failed at step {trainer.step}: {type(err).__name__}: {text}"
+    last = saved_step if saved_step is not None else (plan.start_step if plan.resume else None)
+    if last is not None:
+        message += (f"\nthe last checkpoint (step {last}) is {plan.checkpoint}; --resume continues from it")
+    return message
+
+
 def _error(err: BaseException) -> None:
     message = str(err).splitlines()[0] if str(err) else type(err).__name__
     print(f"gancourse: error: {message}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 training diverged, 2 bad input, 130 interrupted).
+    """Entry point; returns the exit status: 0 ok, 1 the run failed after it started (training
+    diverged, or an error inside the loop), 2 bad input, 130 interrupted (Ctrl-C), 143 stopped by SIGTERM.
 
     Example:
         >>> main(["train", "--out", "/nonexistent/run", "--device", "cpu", "--steps", "50", "--dry-run"])
@@ -363,7 +519,6 @@ def main(argv: list[str] | None = None) -> int:
         0
     """
     from .checkpoint import CheckpointError
-    from .train import TrainingDiverged
 
     try:
         plan = parse_and_check(argv)
@@ -375,16 +530,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gancourse: interrupted before training started; nothing was written", file=sys.stderr)
         return 130
+    for warning in plan.warnings:
+        print(f"gancourse: warning: {warning}", file=sys.stderr)
     if plan.dry_run:
         print(plan.describe())
         print(json.dumps(plan.cfg.to_dict(), indent=2))
         return 0
     try:
         return _train(plan)
-    except TrainingDiverged as err:
-        _error(err)
+    except _RunFailed as err:
+        print(f"gancourse: error: {err}", file=sys.stderr)
         return 1
-    except (ValueError, CheckpointError, RuntimeError, OSError) as err:  # OSError: --out cannot be written
+    except (ValueError, CheckpointError, RuntimeError, OSError) as err:  # before training: data, checkpoint, --out
         _error(err)
         return 2
     except KeyboardInterrupt:  # while loading data or saving: outside the training loop's own handling

@@ -12,10 +12,12 @@ import torch
 
 from .device import DEVICES
 
-__all__ = ["TrainConfig", "LOSSES", "OPTIMIZERS", "PRESETS", "preset"]
+__all__ = ["TrainConfig", "LOSSES", "CRITIC_LOSSES", "OPTIMIZERS", "PRESETS", "preset"]
 
 LOSSES = ("gan", "nsgan", "wgan", "wgan-gp")
 """gan: minimax (saturating) G loss; nsgan: non-saturating; wgan: critic + clipping; wgan-gp: critic + penalty."""
+CRITIC_LOSSES = ("wgan", "wgan-gp")
+"""The losses whose D is a critic f(x) scoring one sample (no batch norm in it: ``models.build.default_norms``)."""
 OPTIMIZERS = ("adam", "rmsprop")
 MAX_SEED = 2**63 - 1
 """Largest seed: torch seeds are 64-bit and the trainer derives a few seeds from ``seed + k``."""

@@ -66,7 +66,8 @@ def gradient_norms_on_interpolates(critic: Critic, real: torch.Tensor, fake: tor
 
 @torch.no_grad()
 def pair_slopes(critic: Critic, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """|f(x_i) - f(y_i)| / ||x_i - y_i|| for each pair (i), (N,). Pairs closer than 1e-12 are dropped.
+    """|f(x_i) - f(y_i)| / ||x_i - y_i|| for each pair (i), (N,) float64 on the CPU. Pairs closer than
+    1e-12 are dropped.
 
     Example:
         >>> round(float(pair_slopes(lambda x: 3 * x[:, 0], torch.zeros(1, 2), torch.ones(1, 2))), 4)  # 3 / sqrt(2)
@@ -77,7 +78,7 @@ def pair_slopes(critic: Critic, x: torch.Tensor, y: torch.Tensor) -> torch.Tenso
     dist = (x - y).flatten(1).norm(dim=1)
     keep = dist > 1e-12
     diff = (critic(x).float() - critic(y).float()).abs()
-    return (diff[keep] / dist[keep]).double()
+    return (diff[keep] / dist[keep]).cpu().double()  # float64 on the CPU: Apple's mps has none
 
 
 def lipschitz_estimate(critic: Critic, x: torch.Tensor, y: torch.Tensor) -> float:

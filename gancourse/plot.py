@@ -2,18 +2,95 @@
 
 Every function returns a matplotlib ``Figure`` (and draws into ``ax`` when one is given), so the
 notebooks, the dashboard and the CLI share one implementation.
+
+One look for the whole course: importing this module applies ``COURSE_STYLE`` (``use_course_style``):
+figures at 100 dpi, titles, labels and legends at 9-12 pt, a line palette without green or purple, and
+``REAL_COLOR`` (green) / ``FAKE_COLOR`` (purple) for real data and generated samples in every lesson.
+The style is also handed to the notebook's inline backend, so a backend that brings its own rc
+(``%matplotlib inline`` re-applies ``InlineBackend.rc``) cannot shrink the figures again.
 """
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 
+import matplotlib
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-__all__ = ["image_grid", "plot_samples", "plot_scatter", "plot_history", "critic_heatmap"]
+__all__ = ["image_grid", "plot_samples", "plot_scatter", "plot_history", "critic_heatmap", "use_course_style",
+           "REAL_COLOR", "FAKE_COLOR", "LINE_COLORS", "COURSE_STYLE", "NOTEBOOK_WIDTH"]
+
+REAL_COLOR = "#1a9850"
+"""Colour of real data in every figure of the course (green)."""
+FAKE_COLOR = "#7b3294"
+"""Colour of generated samples in every figure of the course (purple)."""
+LINE_COLORS = ("#2166ac", "#e66101", "#b2182b", "#4393c3", "#b8860b", "#4d4d4d")
+"""Line colours for everything that is neither real nor generated (loss curves, settings compared):
+blue, orange, red, light blue, ochre, grey; no green or purple, so no curve reads as real or fake."""
+
+NOTEBOOK_WIDTH = 11.0
+"""The widest figure, in inches, that JupyterLab and Colab show without shrinking it (and its text):
+1,100 px at the course's 100 dpi. A wider figure is scaled down to the notebook's width, so a 17-inch
+row of panels shows its 11 pt titles at about 7 pt."""
+
+COURSE_STYLE: dict[str, object] = {
+    # 100 dpi: a 4.5-inch panel is 450 px, shown 1:1 in JupyterLab and Colab (matplotlib's own default,
+    # restated because inline backends before matplotlib-inline 0.1.4 set 72).
+    "figure.dpi": 100,
+    "savefig.dpi": 120,          # files (the CLI's samples.png) a little sharper than the screen
+    "figure.figsize": (6.4, 4.4),
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "figure.titlesize": 12,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.title_fontsize": 9,
+    "legend.framealpha": 0.85,
+    "axes.prop_cycle": matplotlib.cycler(color=list(LINE_COLORS)),
+}
+"""The course's matplotlib rcParams, applied by ``use_course_style`` when this module is imported."""
+
+
+def use_course_style() -> None:
+    """Apply ``COURSE_STYLE`` to matplotlib (done once when ``gancourse.plot`` is imported).
+
+    In IPython the style is also merged into the inline backend's own rc (``InlineBackend.rc``), which
+    the backend re-applies when it is activated, at the first figure or at ``%matplotlib inline``: so
+    the course's dpi and font sizes hold in every notebook, whatever that rc held before.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.rcParams["figure.dpi"] = 72   # what an old inline backend used to set
+        >>> use_course_style()
+        >>> matplotlib.rcParams["figure.dpi"], matplotlib.rcParams["legend.fontsize"]
+        (100.0, 9.0)
+    """
+    matplotlib.rcParams.update(COURSE_STYLE)
+    _hand_style_to_inline_backend()
+
+
+def _hand_style_to_inline_backend() -> None:
+    # Only inside a running IPython (never imported otherwise), and with the same singleton call
+    # that matplotlib_inline's configure_inline_support makes, so the user's InlineBackend config
+    # (figure formats, close_figures) is loaded exactly as it would be without us.
+    if "IPython" not in sys.modules:
+        return
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.config import InlineBackend
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    config = InlineBackend.instance(parent=shell)
+    config.rc = {**config.rc, **COURSE_STYLE}
 
 
 def image_grid(images: torch.Tensor, nrow: int | None = None) -> torch.Tensor:
@@ -90,6 +167,11 @@ def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = N
 
     Example:
         >>> fig = plot_scatter(torch.randn(100, 2), torch.randn(100, 2))
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['real', 'generated']
+        >>> fig = plot_scatter(torch.randn(100, 2), torch.empty(0, 2))  # real data only
+        >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        ['real']
     """
     fig, ax = _figure(ax, (4.5, 4.5))
     real, fake = real.detach().float().cpu(), fake.detach().float().cpu()
@@ -105,14 +187,15 @@ def plot_scatter(real: torch.Tensor, fake: torch.Tensor, D: nn.Module | None = N
         im = ax.imshow(heat.numpy(), origin="lower", extent=extent, cmap="RdBu_r", alpha=0.6, aspect="auto", **kwargs)
         if colorbar:
             fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="f(x)" if logits else "D(x)")
-    ax.scatter(real[:, 0], real[:, 1], s=3, c="#1a9850", alpha=0.6, label="real")
-    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="#7b3294", alpha=0.5, label="generated")
+    ax.scatter(real[:, 0], real[:, 1], s=3, c=REAL_COLOR, alpha=0.6, label="real")
+    if len(fake):  # no "generated" legend entry over a critic shown with real data only
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, c=FAKE_COLOR, alpha=0.5, label="generated")
     if centres is not None:
         ax.scatter(centres[:, 0], centres[:, 1], marker="x", c="k", s=20, label="mode centres")
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect("equal", adjustable="box")
-    ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    ax.legend(loc="upper right", markerscale=3)
     if title:
         ax.set_title(title)
     return fig
@@ -122,8 +205,9 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence
                  title: str | None = None, smooth: int = 1, axes: Sequence[plt.Axes] | None = None) -> Figure:
     """Training curves: one panel per group of keys (default: losses; D(x) and D(G(z)); grad norms).
 
-    ``smooth`` > 1 applies a running mean over that many steps. ``axes`` (one per group) draws into
-    an existing figure instead of a new one.
+    D(x) is drawn in ``REAL_COLOR`` and D(G(z)) in ``FAKE_COLOR``, D's curves in the first line colour
+    and G's in the second, in every panel. ``smooth`` > 1 applies a running mean over that many steps.
+    ``axes`` (one per group) draws into an existing figure instead of a new one.
 
     Example:
         >>> history = {"step": [1, 2, 3], "loss_d": [1.0, 2.0, 4.0], "loss_g": [0.5, 0.25, 0.0]}
@@ -135,8 +219,12 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence
     labels = {"loss_d": "D loss", "loss_g": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))",
               "grad_norm_d": "|grad D|", "grad_norm_g": "|grad G|", "gp": "gradient penalty",
               "w_estimate": "W estimate"}
+    colors = {"d_real": REAL_COLOR, "d_fake": FAKE_COLOR, "loss_d": LINE_COLORS[0], "grad_norm_d": LINE_COLORS[0],
+              "loss_g": LINE_COLORS[1], "grad_norm_g": LINE_COLORS[1]}
     if axes is None:
-        fig, grid = plt.subplots(1, len(keys), figsize=(4.2 * len(keys), 3.2), squeeze=False)
+        # 3.6 in a panel: three panels are 1080 px at 100 dpi, about a notebook's width, so they are not
+        # scaled down (and their text with them) on screen.
+        fig, grid = plt.subplots(1, len(keys), figsize=(3.6 * len(keys), 3.0), squeeze=False)
         axes, own = list(grid[0]), True
     else:
         if len(axes) != len(keys):
@@ -152,9 +240,9 @@ def plot_history(history: Mapping[str, Sequence[float]], keys: Sequence[Sequence
                 kernel = torch.ones(smooth, dtype=torch.float64) / smooth
                 values = torch.nn.functional.conv1d(values.view(1, 1, -1), kernel.view(1, 1, -1)).view(-1)
             x = steps[len(steps) - len(values):] if steps else list(range(len(values)))
-            ax.plot(x, values.numpy(), label=labels.get(key, key), lw=1)
+            ax.plot(x, values.numpy(), label=labels.get(key, key), lw=1, color=colors.get(key))
         ax.set_xlabel("generator step")
-        ax.legend(fontsize=8)
+        ax.legend()
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
@@ -168,3 +256,6 @@ def _figure(ax: plt.Axes | None, size: tuple[float, float]) -> tuple[Figure, plt
         return ax.figure, ax
     fig, ax = plt.subplots(figsize=size)
     return fig, ax
+
+
+use_course_style()

@@ -4,9 +4,13 @@ Algorithm 1 of Goodfellow et al. 2014 (k = ``n_critic`` discriminator steps, the
 step), which with other losses and constraints is also Algorithm 1 of WGAN (clip after each
 critic step) and of WGAN-GP (gradient penalty in the critic loss). One ``step`` is one generator
 update. Statistics stay on the device and are read back every ``log_every`` steps, so the hot loop
-never waits on the host; on CUDA it runs under autocast (bf16 where supported, else fp16 with a
-GradScaler); convolutions run channels_last on CUDA and on the CPU. With ``cfg.unroll_steps = K > 0``
-the generator step is that of the unrolled GAN (Metz et al. 2017; see ``Trainer._unrolled_discriminator``).
+never waits on the host; on CUDA it runs under autocast (bf16 on compute capability 8.0 and newer,
+else fp16 with a GradScaler per player: ``Trainer._set_precision``, ``Trainer._optimizer_step``);
+convolutions run channels_last on CUDA and on the CPU. With ``cfg.unroll_steps = K > 0`` the
+generator step is that of the unrolled GAN (Metz et al. 2017; see ``Trainer._unrolled_discriminator``).
+Mixed precision follows the PyTorch AMP docs ("Automatic Mixed Precision examples"): autocast wraps
+the forward passes and the losses only, never a backward pass, and the gradient penalty, which
+differentiates a gradient, runs in float32 outside autocast.
 """
 from __future__ import annotations
 
@@ -23,14 +27,23 @@ from tqdm.auto import tqdm
 from . import losses
 from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
-from .device import pick_device
+from .device import autocast_dtype, canonical_device, pick_device
 
 __all__ = ["Trainer", "TrainingDiverged", "History", "STAT_KEYS", "train_gan"]
 
-STAT_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "gp", "w_estimate")
+STAT_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "gp", "w_estimate",
+             "amp_skips")
 """Per-step statistics. d_real / d_fake are mean D(x), D(G(z)): probabilities for gan/nsgan, raw
 critic values for wgan/wgan-gp. w_estimate = mean f(x) - mean f(G(z)) (the WGAN estimate of W_1
-up to the critic's Lipschitz constant; for gan losses, the logit gap)."""
+up to the critic's Lipschitz constant; for gan losses, the logit gap). amp_skips: how many of the
+step's n_critic + 1 optimiser updates the fp16 GradScaler skipped because a scaled gradient
+overflowed (always 0 without fp16); a skipped update's gradient norm is recorded as NaN."""
+
+MAX_AMP_SKIPS_IN_A_ROW = 50
+"""Steps in a row with a skipped update after which an fp16 run counts as diverged. Each skip halves
+its player's loss scale; in 50 such steps one of the two players skipped at least 25 times, which
+takes GradScaler's default scale 2**16 below 2**-9. A gradient that still overflows fp16 (65504) is
+then above 3e7 unscaled: the run is no longer finding its scale, it is diverging."""
 
 
 def _require_config(cfg) -> None:
@@ -47,9 +60,9 @@ class TrainingDiverged(RuntimeError):
         'training diverged at step 12: loss_d = nan (not finite)'
     """
 
-    def __init__(self, step: int, key: str, value: float) -> None:
+    def __init__(self, step: int, key: str, value: float, reason: str = "not finite") -> None:
         self.step, self.key, self.value = step, key, value
-        super().__init__(f"training diverged at step {step}: {key} = {value} (not finite). "
+        super().__init__(f"training diverged at step {step}: {key} = {value} ({reason}). "
                          "Try smaller learning rates, a Lipschitz constraint for critic losses, or another seed.")
 
 
@@ -67,6 +80,10 @@ class History(dict):
         if data:
             for key, values in data.items():
                 self[key] = list(values)
+            # A history saved before a statistic existed: pad it with NaN so every list stays aligned with "step".
+            for key in STAT_KEYS:
+                if key not in data and self["step"]:
+                    self[key] = [math.nan] * len(self["step"])
 
     def __len__(self) -> int:  # number of recorded steps, not of keys
         return len(self["step"])
@@ -111,6 +128,10 @@ class Trainer:
         20
     """
 
+    compile_backend = "inductor"
+    """``torch.compile`` backend used when ``cfg.compile`` is True. The tests use "aot_eager": the same
+    graph capture and AOTAutograd (where double backward fails), without building C++ kernels."""
+
     def __init__(self, G: nn.Module, D: nn.Module, sampler, cfg: TrainConfig,
                  callbacks: Iterable[Callback] = (), callback_every: int | None = None) -> None:
         _require_config(cfg)
@@ -134,7 +155,7 @@ class Trainer:
         self.device = pick_device(cfg.device)
         self.is_cuda = self.device.type == "cuda"
         self.G, self.D, self.sampler = G.to(self.device), D.to(self.device), sampler
-        if getattr(sampler, "device", self.device) != self.device:
+        if canonical_device(getattr(sampler, "device", self.device)) != self.device:
             raise ValueError(f"sampler is on {sampler.device} but training runs on {self.device}; "
                              f"build the sampler with device={str(self.device)!r}")
         # NHWC convolutions: tensor cores on CUDA, oneDNN's faster kernels on CPU (the lesson 3 DCGAN's
@@ -145,13 +166,12 @@ class Trainer:
             self.D.to(memory_format=torch.channels_last)
         self.opt_g = self._optimizer(self.G, cfg.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.lr_d)
-        # AMP only on CUDA: bf16 needs no loss scaling; fp16 does.
-        self.amp_dtype = None
-        if self.is_cuda and cfg.amp:
-            self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.G_fwd = torch.compile(self.G) if cfg.compile else self.G
-        self.D_fwd = torch.compile(self.D) if cfg.compile else self.D
+        self._set_precision(autocast_dtype(self.device) if cfg.amp else None)
+        # The compiled modules share their parameters with G and D. Only plain forward passes go through
+        # them: AOTAutograd has no double backward, so the gradient penalty and the unrolled GAN's inner
+        # steps (differentiated gradients) call the eager D.
+        self.G_fwd = torch.compile(self.G, backend=self.compile_backend) if cfg.compile else self.G
+        self.D_fwd = torch.compile(self.D, backend=self.compile_backend) if cfg.compile else self.D
         self._fake_for_g: torch.Tensor | None = None  # the D step's fakes, when cfg.reuse_fakes
         self.noise = torch.Generator(device=self.device)
         self.noise.manual_seed(cfg.seed + 1)
@@ -162,6 +182,7 @@ class Trainer:
         self.callbacks = callbacks
         self.callback_every = callback_every or cfg.log_every
         self._pending: list[torch.Tensor] = []
+        self._skips_in_a_row = 0  # steps with an fp16 update skipped, counted where flush() reads them
         self._stop = False
         self._critic = cfg.loss in ("wgan", "wgan-gp")
 
@@ -172,15 +193,19 @@ class Trainer:
         """Build data sampler and models by name (``gancourse.data.DATASETS``, ``models.MODELS``).
 
         The global torch seed is set to ``cfg.seed`` just before the networks are built, so the
-        same config always starts from the same weights.
+        same config always starts from the same weights. Norms left at None follow
+        ``models.build.default_norms(model, cfg.loss)``: a ``wgan`` / ``wgan-gp`` critic never gets
+        batch norm unless asked for (then with a ``CriticNormWarning``). ``setup`` records the norms
+        actually built, so a checkpoint rebuilds the same networks whatever the defaults become.
 
         Example:
             >>> t = Trainer.from_names("grid", "mlp", TrainConfig(z_dim=4, device="cpu"), width=16)
-            >>> t.setup["data"], t.sample(3).shape
-            ('grid', torch.Size([3, 2]))
+            >>> t.setup["data"], t.setup["d_norm"], t.sample(3).shape
+            ('grid', 'none', torch.Size([3, 2]))
         """
         from .data import data_shape, make_sampler
         from .models import build_models
+        from .models.build import default_norms
 
         _require_config(cfg)
         shape = data_shape(data)  # validates the name before anything slow happens
@@ -189,9 +214,11 @@ class Trainer:
         if hasattr(sampler, "data"):
             shape = tuple(sampler.data.shape[1:])
         torch.manual_seed(cfg.seed)
-        G, D = build_models(model, shape, z_dim=cfg.z_dim, width=width, g_norm=g_norm, d_norm=d_norm)
+        G, D = build_models(model, shape, z_dim=cfg.z_dim, width=width, g_norm=g_norm, d_norm=d_norm, loss=cfg.loss)
+        default_g, default_d = default_norms(model, cfg.loss)
         trainer = cls(G, D, sampler, cfg.replace(device=str(device)), **kwargs)
-        trainer.setup = {"data": data, "model": model, "width": width, "g_norm": g_norm, "d_norm": d_norm}
+        trainer.setup = {"data": data, "model": model, "width": width, "g_norm": g_norm or default_g,
+                         "d_norm": d_norm or default_d}
         return trainer
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -200,10 +227,29 @@ class Trainer:
         return torch.optim.RMSprop(module.parameters(), lr=lr)
 
     # --- one step -------------------------------------------------------------------------------
+    def _set_precision(self, dtype: torch.dtype | None, **scaler_options) -> None:
+        """Autocast dtype (None: float32) and loss scaling; ``scaler_options`` go to ``GradScaler``.
+
+        fp16 needs loss scaling, bf16 (float32's exponent range) does not (PyTorch AMP docs, "Gradient
+        scaling"). Each player gets its own GradScaler, updated once after each of its optimiser steps.
+        The AMP examples' recipe for several optimisers is one scaler updated once per iteration, after
+        every optimiser has stepped; it does not fit Algorithm 1, whose D steps n_critic times before G
+        steps once, while a scaler allows one ``step(opt)`` per optimiser between two ``update()``s. With
+        a scaler per player every D step is a complete scale-step-update cycle, and an overflow in one
+        player's gradients lowers only that player's scale. ``__init__`` calls this with
+        ``device.autocast_dtype``; the tests call it on the CPU (fp16 autocast + ``GradScaler("cpu")``)
+        to run the branch a GPU without bf16 takes.
+        """
+        self.amp_dtype = dtype
+        fp16 = dtype == torch.float16
+        device_type = self.device.type if fp16 else "cpu"  # a disabled scaler never touches a device
+        self.scaler_d = torch.amp.GradScaler(device_type, enabled=fp16, **scaler_options)
+        self.scaler_g = torch.amp.GradScaler(device_type, enabled=fp16, **scaler_options)
+
     def _autocast(self):
         if self.amp_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self.amp_dtype)
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.z_dim, generator=self.noise, device=self.device)
@@ -227,13 +273,10 @@ class Trainer:
             loss = self._discriminator_loss(real_out, fake_out)
         gp = torch.zeros((), device=self.device)
         if cfg.loss == "wgan-gp":
-            # In float32: the penalty differentiates a gradient, where half precision loses digits.
-            gp = losses.gradient_penalty(self.D_fwd, real.float(), fake.float(), cfg.gp_lambda, generator=self.noise)
-        self.opt_d.zero_grad(set_to_none=True)
-        self.scaler.scale(loss + gp).backward()
-        grad_norm = self._grad_norm(self.opt_d, self.D)
-        self.scaler.step(self.opt_d)
-        self.scaler.update()
+            # In float32 (half precision loses digits in a differentiated gradient) and through the eager D
+            # (a compiled one has no double backward).
+            gp = losses.gradient_penalty(self.D, real.float(), fake.float(), cfg.gp_lambda, generator=self.noise)
+        grad_norm, skipped = self._optimizer_step(loss + gp, self.opt_d, self.D, self.scaler_d)
         if cfg.clip is not None:
             losses.clip_weights_(self.D, cfg.clip)
         if self._critic:
@@ -241,7 +284,8 @@ class Trainer:
         else:
             d_real, d_fake = torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()
         w_estimate = real_out.mean() - fake_out.mean()
-        return loss.detach(), d_real.detach(), d_fake.detach(), grad_norm, gp.detach(), w_estimate.detach()
+        return (loss.detach(), d_real.detach(), d_fake.detach(), grad_norm, gp.detach(), w_estimate.detach(),
+                skipped)
 
     def _discriminator_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
         if self._critic:
@@ -266,7 +310,9 @@ class Trainer:
         preconditioner (detached): its derivative adds little and its square root is not
         differentiable at zero. D itself is left untouched (the unroll updates copies of batch-norm
         statistics); ``functional_call`` evaluates D with the returned parameters. Weight clipping
-        and the gradient penalty apply inside the unroll for ``wgan`` / ``wgan-gp``. Cost: about K
+        and the gradient penalty apply inside the unroll for ``wgan`` / ``wgan-gp``. Precision as in
+        the D step: D's forward passes and loss under autocast, the penalty and the inner
+        ``autograd.grad`` (a backward pass) in float32 outside it. Cost: about K
         extra forward-backward passes of D per generator step, plus the backward pass through them.
         """
         cfg = self.cfg
@@ -294,7 +340,8 @@ class Trainer:
             return torch.func.functional_call(self.D, {**dict(zip(names, current)), **buffers}, (x,)).float()
 
         for k in range(cfg.unroll_steps):
-            loss = self._discriminator_loss(critic(real, params), critic(fake, params))
+            with self._autocast():
+                loss = self._discriminator_loss(critic(real, params), critic(fake, params))
             if cfg.loss == "wgan-gp":
                 loss = loss + losses.gradient_penalty(lambda x, now=params: critic(x, now), real.float(), fake.float(),
                                                       cfg.gp_lambda, generator=self.noise)
@@ -316,14 +363,16 @@ class Trainer:
             params, moments = updated, new_moments
         return dict(zip(names, params))
 
-    def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         self.D.requires_grad_(False)  # G's update needs gradients w.r.t. G only
-        with self._autocast():
-            fake, self._fake_for_g = self._fake_for_g, None
-            if fake is None:
+        fake, self._fake_for_g = self._fake_for_g, None
+        if fake is None:
+            with self._autocast():
                 fake = self.G_fwd(self._z(self.cfg.batch_size))
-            if self.cfg.unroll_steps:
-                unrolled = self._unrolled_discriminator(fake)
+        # The unroll takes backward passes: it enters autocast for its forward passes only.
+        unrolled = self._unrolled_discriminator(fake) if self.cfg.unroll_steps else None
+        with self._autocast():
+            if unrolled is not None:
                 fake_out = torch.func.functional_call(self.D, unrolled, (fake,)).float()
             else:
                 fake_out = self.D_fwd(fake).float()
@@ -333,19 +382,33 @@ class Trainer:
                 loss = losses.generator_loss_minimax(fake_out)
             else:
                 loss = losses.generator_loss_nonsaturating(fake_out)
-        self.opt_g.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        grad_norm = self._grad_norm(self.opt_g, self.G)
-        self.scaler.step(self.opt_g)
-        self.scaler.update()
+        grad_norm, skipped = self._optimizer_step(loss, self.opt_g, self.G, self.scaler_g)
         self.D.requires_grad_(True)
-        return loss.detach(), grad_norm
+        return loss.detach(), grad_norm, skipped
 
-    def _grad_norm(self, opt: torch.optim.Optimizer, module: nn.Module) -> torch.Tensor:
-        if self.scaler.is_enabled():
-            self.scaler.unscale_(opt)
+    def _optimizer_step(self, loss: torch.Tensor, opt: torch.optim.Optimizer, module: nn.Module,
+                        scaler: torch.amp.GradScaler) -> tuple[torch.Tensor, torch.Tensor]:
+        """Backward, gradient norm, update: returns (norm, 1.0 if the scaler skipped the update else 0.0).
+
+        The AMP examples' recipe for inspecting gradients: ``scale(loss).backward()``, ``unscale_(opt)``
+        before reading the gradients, ``step(opt)`` (which skips the update when an unscaled gradient
+        is inf or NaN), ``update()`` (which then halves the scale). A skip is how dynamic loss scaling
+        finds its scale, not divergence: it is returned on the device, with the norm set to NaN, and
+        ``flush`` records it. The scaler skips exactly when a gradient is not finite, which is when
+        this norm is not finite, so no private scaler state is read and nothing waits on the host.
+        """
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if scaler.is_enabled():
+            scaler.unscale_(opt)
         norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
-        return torch.stack(norms).norm() if norms else torch.zeros((), device=self.device)
+        grad_norm = torch.stack(norms).norm() if norms else torch.zeros((), device=self.device)
+        scaler.step(opt)
+        scaler.update()
+        if not scaler.is_enabled():
+            return grad_norm, torch.zeros((), device=self.device)
+        skipped = ~torch.isfinite(grad_norm)
+        return torch.where(skipped, torch.nan, grad_norm), skipped.float()
 
     def train_step(self) -> None:
         """One generator step preceded by ``n_critic`` discriminator steps; stats stay on device.
@@ -355,13 +418,16 @@ class Trainer:
             >>> t.train_step(); t.step
             2
         """
+        skips = torch.zeros((), device=self.device)
         for k in range(self.cfg.n_critic):
             last = k == self.cfg.n_critic - 1
-            loss_d, d_real, d_fake, gn_d, gp, w = self._discriminator_step(keep_fake=last and self.cfg.reuse_fakes)
-        loss_g, gn_g = self._generator_step()
+            loss_d, d_real, d_fake, gn_d, gp, w, skip_d = self._discriminator_step(
+                keep_fake=last and self.cfg.reuse_fakes)
+            skips = skips + skip_d
+        loss_g, gn_g, skip_g = self._generator_step()
         self.step += 1
         self._pending.append(torch.stack([torch.tensor(float(self.step), device=self.device),
-                                          loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp, w]).float())
+                                          loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp, w, skips + skip_g]).float())
 
     # --- the loop ------------------------------------------------------------------------------
     def train(self, steps: int | None = None, progress: bool = True) -> History:
@@ -418,6 +484,10 @@ class Trainer:
     def flush(self) -> None:
         """Read pending statistics back from the device (one sync) and check them for NaN/Inf.
 
+        A NaN gradient norm on an update that the fp16 GradScaler skipped is no divergence (the
+        step's ``amp_skips`` counts it); a non-finite loss or statistic is, and so are more than
+        ``MAX_AMP_SKIPS_IN_A_ROW`` steps in a row with a skipped update.
+
         Example:
             >>> t = train_gan("ring", steps=1, z_dim=4, batch_size=8, device="cpu", progress=False)
             >>> t.train_step(); len(t.history), (t.flush(), len(t.history))[1]
@@ -428,10 +498,16 @@ class Trainer:
         rows = torch.stack(self._pending).cpu().tolist()
         self._pending.clear()
         for row in rows:
-            step = int(row[0])
-            for key, value in zip(STAT_KEYS, row[1:]):
-                if not math.isfinite(value):
+            step, stats = int(row[0]), dict(zip(STAT_KEYS, row[1:]))
+            skipped = stats["amp_skips"] > 0
+            for key, value in stats.items():
+                if not math.isfinite(value) and not (skipped and key.startswith("grad_norm")):
                     raise TrainingDiverged(step, key, value)
+            self._skips_in_a_row = self._skips_in_a_row + 1 if skipped else 0
+            if self._skips_in_a_row > MAX_AMP_SKIPS_IN_A_ROW:
+                key = "grad_norm_d" if math.isnan(stats["grad_norm_d"]) else "grad_norm_g"
+                raise TrainingDiverged(step, key, stats[key], f"the fp16 GradScaler skipped an update in "
+                                       f"{self._skips_in_a_row} steps in a row: the gradients overflow at any scale")
             self.history["step"].append(step)
             for key, value in zip(STAT_KEYS, row[1:]):
                 self.history[key].append(value)
@@ -443,6 +519,12 @@ class Trainer:
 
         Uses ``fixed_z`` when ``n <= 64`` and no ``z`` is given, so successive grids show the same
         latent points evolving.
+
+        G runs in eval mode here: batch norm normalises with its running statistics (the averages
+        gathered over training batches) rather than with the statistics of the batch being sampled.
+        So a sample depends on its own z only (the same z gives the same output in any batch, and
+        ``n=1`` works), and sampling changes nothing in G: in train mode every call would update the
+        running statistics that checkpoints store. Each submodule's train/eval mode is restored.
 
         Example:
             >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu"))
@@ -465,7 +547,13 @@ class Trainer:
                 z = self.fixed_z[:n]
             else:
                 z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 3))
-        out = [self.G(chunk.to(self.device)).float().cpu() for chunk in z.split(4096)]
+        modes = [(module, module.training) for module in self.G.modules()]
+        self.G.eval()
+        try:
+            out = [self.G(chunk.to(self.device)).float().cpu() for chunk in z.split(4096)]
+        finally:
+            for module, training in modes:
+                module.training = training
         return torch.cat(out)
 
     # --- checkpoints -------------------------------------------------------------------------------
@@ -487,7 +575,8 @@ class Trainer:
             "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
-            "scaler": self.scaler.state_dict(),
+            "scaler_d": self.scaler_d.state_dict(),
+            "scaler_g": self.scaler_g.state_dict(),
             "noise_rng": self.noise.get_state(),
             "sampler": self.sampler.state_dict(),
             "history": self.history.to_dict(),
@@ -543,12 +632,15 @@ class Trainer:
                                   f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
         self._apply_hyperparameters()
         # A checkpoint from a disabled scaler (CPU, bf16) is empty; a fresh fp16 scaler is as good.
-        if state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
+        # Checkpoints written before the scaler per player hold one "scaler", which both continue from.
+        for key, scaler in (("scaler_d", self.scaler_d), ("scaler_g", self.scaler_g)):
+            if state.get(key, state.get("scaler")):
+                scaler.load_state_dict(state.get(key, state.get("scaler")))
         self._restore_rng(path, self.noise.set_state, state.get("noise_rng"), "noise")
         self._restore_rng(path, self.sampler.load_state_dict, state.get("sampler"), "sampler")
         self.step = int(state["step"])
         self.history = History(state["history"])
+        self._skips_in_a_row = 0
         return self
 
     def _apply_hyperparameters(self) -> None:

@@ -3,8 +3,14 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-from gancourse.cli import main
+from gancourse.checkpoint import load_checkpoint
+from gancourse.cli import SavePeriod, main, torch_randn
+from gancourse.config import TrainConfig
+from gancourse.data import make_mixture
+from gancourse.metrics import mode_coverage
+from gancourse.train import Trainer
 
 
 def test_cli_end_to_end_writes_outputs_and_refuses_to_overwrite(tmp_path, capsys):
@@ -15,7 +21,13 @@ def test_cli_end_to_end_writes_outputs_and_refuses_to_overwrite(tmp_path, capsys
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["step"] == 30 and metrics["setup"]["data"] == "ring"
     assert metrics["config"]["batch_size"] == 64 and metrics["config"]["loss"] == "nsgan"
-    assert 0 <= metrics["mode_coverage"]["modes_captured"] <= 8
+    # The scores are those of the checkpoint's generator on the CLI's fixed evaluation noise.
+    trainer = Trainer.from_names("ring", "mlp", TrainConfig.from_dict(metrics["config"])).load(out / "checkpoint.pt")
+    ring = make_mixture("ring")
+    cov = mode_coverage(trainer.sample(z=torch_randn(2500, 8, 0)), ring.centres, ring.std)
+    assert metrics["mode_coverage"]["modes_captured"] == cov.modes_captured
+    assert metrics["mode_coverage"]["hq_fraction"] == pytest.approx(cov.hq_fraction)
+    assert metrics["final"]["loss_d"] == pytest.approx(trainer.history.last("loss_d"))
     for png in ("samples.png", "losses.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     before = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -88,3 +100,89 @@ def test_cli_gan_on_2d_data_starts_from_lesson_1s_settings_unless_overridden(tmp
                  "--batch-size", "8"]) == 0
     cfg = json.loads((out / "metrics.json").read_text())["config"]
     assert (cfg["lr_g"], cfg["z_dim"]) == (2e-4, 64)  # images keep TrainConfig's DCGAN-style defaults
+
+
+def _has_batch_norm(weights: dict) -> bool:
+    return any(key.endswith("running_mean") for key in weights)
+
+
+def test_cli_critic_loss_on_dcgan_gets_a_critic_without_batch_norm(tmp_path, capsys):
+    base = ["train", "--data", "digits", "--model", "dcgan", "--loss", "wgan-gp", "--steps", "1", "--width", "4",
+            "--batch-size", "8", "--z-dim", "8", "--no-progress", "--checkpoint-every", "0"]
+    assert main(base + ["--out", str(tmp_path / "gp")]) == 0
+    captured = capsys.readouterr()
+    assert "norm: G batch, D layer" in captured.out and "warning" not in captured.err
+    state = load_checkpoint(tmp_path / "gp" / "checkpoint.pt")
+    assert not _has_batch_norm(state["D"]) and _has_batch_norm(state["G"])
+    assert (state["setup"]["g_norm"], state["setup"]["d_norm"]) == ("batch", "layer")
+    # Asked for, batch norm in the critic is what trains, after a one-line warning.
+    assert main(base + ["--out", str(tmp_path / "bn"), "--norm", "batch"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("gancourse: warning: batch norm in a wgan-gp critic") == 1 and len(err.splitlines()) == 1
+    assert _has_batch_norm(load_checkpoint(tmp_path / "bn" / "checkpoint.pt")["D"])
+
+
+def _record_saves(monkeypatch):
+    saved, original = [], Trainer.save
+
+    def save(self, path):
+        saved.append((self.step, sorted(p.name for p in path.parent.iterdir() if not p.name.startswith("."))))
+        return original(self, path)
+
+    monkeypatch.setattr(Trainer, "save", save)
+    return saved
+
+
+@pytest.mark.parametrize("every, steps_saved", [("10", [10, 20, 25]), ("0.0001m", [10, 20, 25]), ("0", [25])])
+def test_cli_saves_a_checkpoint_and_the_pictures_periodically(tmp_path, monkeypatch, every, steps_saved):
+    saved = _record_saves(monkeypatch)
+    out = tmp_path / "run"
+    assert main(["train", "--steps", "25", "--out", str(out), "--no-progress", "--z-dim", "8",
+                 "--checkpoint-every", every]) == 0
+    assert [step for step, _ in saved] == steps_saved
+    outputs = ["checkpoint.pt", "losses.png", "metrics.json", "samples.png"]
+    assert all(files == outputs for _, files in saved[1:])  # each save after the first found the last one's files
+    assert sorted(p.name for p in out.iterdir()) == outputs  # and no temporary file is left
+
+
+def test_cli_periodic_saves_do_not_change_the_run(tmp_path):
+    for name, every in (("quiet", "0"), ("saving", "3")):
+        assert main(["train", "--steps", "14", "--out", str(tmp_path / name), "--no-progress", "--z-dim", "8",
+                     "--batch-size", "32", "--checkpoint-every", every]) == 0
+    quiet, saving = (load_checkpoint(tmp_path / name / "checkpoint.pt") for name in ("quiet", "saving"))
+    assert quiet["history"] == saving["history"]
+    assert all(torch.equal(quiet["G"][k], saving["G"][k]) for k in quiet["G"])
+
+
+def test_checkpoint_every_values():
+    assert SavePeriod.parse("500") == SavePeriod(steps=500)
+    assert SavePeriod.parse("10m") == SavePeriod.parse("10min") == SavePeriod(minutes=10.0)
+    assert not SavePeriod.parse("off").enabled
+    for bad in ("-5", "5x", "0m", "m", ""):
+        with pytest.raises(ValueError, match="not a period"):
+            SavePeriod.parse(bad)
+
+
+def test_cli_bad_checkpoint_every_exits_2(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "x"), "--checkpoint-every", "5x"]) == 2
+    err = capsys.readouterr().err
+    assert "'5x' is not a period" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_failure_after_training_started_exits_1_with_the_real_message(tmp_path, capsys, monkeypatch):
+    original = Trainer.train_step
+
+    def fails_at_step_6(self):
+        if self.step == 5:  # what torch.compile does when its backend fails inside the loop
+            raise RuntimeError("backend='inductor' raised:\nRuntimeError: compiled double backward is not supported")
+        original(self)
+
+    monkeypatch.setattr(Trainer, "train_step", fails_at_step_6)
+    out = tmp_path / "run"
+    assert main(["train", "--steps", "50", "--out", str(out), "--no-progress", "--z-dim", "8",
+                 "--checkpoint-every", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "training failed at step 5: RuntimeError: backend='inductor' raised:" in err
+    assert "compiled double backward is not supported" in err  # the cause, on the message's second line
+    assert "the last checkpoint (step 3)" in err and "--resume" in err
+    assert load_checkpoint(out / "checkpoint.pt")["step"] == 3  # the failed state did not overwrite it

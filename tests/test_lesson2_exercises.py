@@ -74,3 +74,61 @@ def test_check_minibatch_std_accepts_the_reference(capsys):
 def test_check_minibatch_std_rejects_plausible_mistakes(wrong, message):
     with pytest.raises(AssertionError, match=message):
         check_minibatch_std(wrong)
+
+
+# --- stubs: "not done yet" and a hint, never a traceback ------------------------------------------------
+
+def _raises(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("check", [check_coverage, check_pack, check_minibatch_std])
+@pytest.mark.parametrize("stub, why", [(_raises, "still raises NotImplementedError"), (lambda *a: None, "returns None"),
+                                       (lambda *a: ..., "returns Ellipsis")])
+def test_every_checker_reports_a_stub_as_not_done_without_raising(check, stub, why, capsys):
+    check(stub)
+    out = capsys.readouterr().out
+    assert out.startswith(f"{check.__name__}: not done yet (your function {why}). Hint: ")
+    assert "pass" not in out
+
+
+def test_the_notebook_stubs_are_reported_as_not_done(capsys):
+    # exactly the stubs of notebooks/02_mode_collapse.ipynb: a docstring and raise NotImplementedError
+    import json
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "02_mode_collapse.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    for name in ("coverage", "pack", "batch_std"):
+        cell = next(s for s in sources if f"def {name}(" in s and "check_" in s)
+        assert "raise NotImplementedError" in cell
+        namespace: dict = {"torch": torch}
+        exec(cell, namespace)
+        assert "not done yet" in capsys.readouterr().out
+
+
+def test_package_versions_of_the_answers_pass_their_checks(capsys):
+    from gancourse.exercises.lesson2 import batch_std, coverage, pack
+
+    check_coverage(coverage)
+    check_pack(pack)
+    check_minibatch_std(batch_std)
+    out = capsys.readouterr().out
+    assert out.count("pass") == 3 and "not done" not in out
+
+
+def test_the_worked_solutions_in_the_notebook_pass(capsys):
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).parents[1] / "notebooks" / "02_mode_collapse.ipynb").read_text())
+    solutions = [m for c in nb["cells"] if c["cell_type"] == "markdown" and "Worked solution" in "".join(c["source"])
+                 for m in re.findall(r"```python\n(.*?)```", "".join(c["source"]), flags=re.S)]
+    namespace: dict = {"torch": torch}
+    for code in solutions:
+        exec(code, namespace)
+    check_coverage(namespace["coverage"])
+    check_pack(namespace["pack"])
+    check_minibatch_std(namespace["batch_std"])
+    assert capsys.readouterr().out.count("pass") == 3

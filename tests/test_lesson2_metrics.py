@@ -5,6 +5,8 @@ import pytest
 import torch
 
 from gancourse.config import TrainConfig
+from gancourse.data import make_mixture
+from gancourse.metrics import mode_coverage
 from gancourse.metrics.mixtures import ModeCoverage, mean_and_standard_error, summarize_coverage
 from gancourse.remedies.benchmark import RunResult
 from gancourse.remedies.frames import training_frames
@@ -58,11 +60,13 @@ def test_summaries_and_best_method_prefer_modes_then_precision():
 
 def test_results_table_rows_and_published_numbers():
     lines = results_table(RESULTS).splitlines()
-    assert lines[0].startswith("| method | source | ring: modes (of 8) |") and "grid: modes (of 25)" in lines[0]
-    assert lines[2] == ("| **GAN** | this notebook (2 seeds) | 7.0 ± 1.0 | 85.0 ± 5.0 | 0.200 ± 0.100 | "
+    assert lines[0].startswith("| method | source | s / run | ring: modes (of 8) |")
+    assert "grid: modes (of 25)" in lines[0]
+    # every fake run took 1.0 s
+    assert lines[2] == ("| **GAN** | this notebook (2 seeds) | 1.0 | 7.0 ± 1.0 | 85.0 ± 5.0 | 0.200 ± 0.100 | "
                         "21.0 ± 1.0 | 55.0 ± 5.0 | 0.450 ± 0.050 |")
     pac4 = [line for line in lines if line.startswith("| PacGAN4 |")]
-    assert pac4 == ["| PacGAN4 | PacGAN (Lin et al. 2018) Table 1 | 7.8 | 95.9 | – | 24.8 | 93.6 | 0.04 |"]
+    assert pac4 == ["| PacGAN4 | PacGAN (Lin et al. 2018) Table 1 | – | 7.8 | 95.9 | – | 24.8 | 93.6 | 0.04 |"]
     assert len(lines) == 2 + 2 + len({(r.method, r.source) for r in PUBLISHED})
     assert len(results_table(RESULTS, published=False).splitlines()) == 4
 
@@ -79,10 +83,21 @@ def test_published_rows_match_the_references():
 
 def test_training_frames_are_evenly_spaced_and_scored():
     cfg = TrainConfig(steps=30, z_dim=4, batch_size=32, device="cpu")
-    trainer, frames = training_frames("grid", cfg, frames=3, points=200)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        trainer, frames = training_frames("grid", cfg, frames=3, points=200)
+        assert torch.get_num_threads() == 2  # trained on one CPU thread, then the caller's setting is back
+    finally:
+        torch.set_num_threads(threads)
     assert [f.step for f in frames] == [10, 20, 30] and trainer.step == 30
     assert all(f.points.shape == (200, 2) and f.coverage.num_modes == 25 for f in frames)
     assert not torch.equal(frames[0].points, frames[-1].points)  # G moved
-    assert torch.get_num_threads() >= 1
+    # The last frame is the final generator on the frames' fixed codes, scored by mode_coverage.
+    z = torch.randn(200, 4, generator=torch.Generator().manual_seed(cfg.seed + 1000))
+    assert torch.equal(frames[-1].points, trainer.sample(z=z))
+    grid = make_mixture("grid")
+    for frame in frames:
+        assert frame.coverage == mode_coverage(frame.points, grid.centres, grid.std)
     with pytest.raises(ValueError, match="frames"):
         training_frames("ring", cfg, frames=0)

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from gancourse.remedies.benchmark import Setup
-from gancourse.remedies.widget import REMEDIES, ModeCollapseExplorer, remedy_method
+from gancourse.remedies.benchmark import Setup, build_trainer
+from gancourse.remedies.widget import REMEDIES, ModeCollapseExplorer, remedy_method, strength_choices
 
 SMALL = Setup(batch_size=32, z_dim=4, g_width=16, d_width=16)
 
@@ -25,14 +25,40 @@ def test_remedy_method_maps_strength_to_the_right_knob():
         remedy_method("PacGAN", 9)
 
 
+def _offered(slider) -> list[int]:
+    # Every value the learner can pick: a SelectionSlider's options, an IntSlider's whole range.
+    if hasattr(slider, "options"):
+        return list(slider.options)
+    return list(range(slider.min, slider.max + 1, slider.step))
+
+
 def test_changing_the_remedy_relabels_and_bounds_the_strength_slider():
     ex = ModeCollapseExplorer(data="ring", remedy="unrolled GAN", strength=7, setup=SMALL, device="cpu")
-    assert ex.strength.value == 7 and ex.strength.description == "unroll steps K" and ex.strength.max == 10
+    assert ex.strength.value == 7 and ex.strength.description == "unroll steps K"
+    assert _offered(ex.strength) == list(range(1, 11))
     ex.remedy.value = "PacGAN"
-    assert (ex.strength.min, ex.strength.max, ex.strength.value) == (2, 8, 4)
+    assert (_offered(ex.strength), ex.strength.value) == ([2, 4, 8], 4)  # SMALL's batch is 32
     assert ex.method().pack == 4
     ex.remedy.value = "GAN"
     assert ex.strength.disabled and ex.method().name == "GAN"
+
+
+@pytest.mark.parametrize("remedy", ["PacGAN", "minibatch std"])
+@pytest.mark.parametrize("batch_size", [128, 96])
+def test_every_pack_and_group_size_offered_divides_the_batch_and_trains(remedy, batch_size):
+    setup = SMALL.replace(batch_size=batch_size)
+    ex = ModeCollapseExplorer(data="grid", remedy=remedy, setup=setup, device="cpu")
+    offered = _offered(ex.strength)
+    assert offered == strength_choices(remedy, batch_size)
+    assert offered and all(batch_size % m == 0 for m in offered)
+    low, high = REMEDIES[remedy][1:3]
+    assert offered == [m for m in range(low, high + 1) if batch_size % m == 0]  # none that works is left out
+    for strength in offered:  # each value the slider offers trains
+        ex.strength.value = strength
+        trainer = build_trainer("grid", ex.method(), setup.replace(steps=1), device="cpu")
+        trainer.train_step()
+    with pytest.raises(ValueError, match=r"3 does not divide the batch of 128; valid choices: 2, 4, 8"):
+        ModeCollapseExplorer(remedy="PacGAN", strength=3, device="cpu")
 
 
 def test_clicking_train_records_a_modes_curve_and_blocking_run_matches():

@@ -11,6 +11,8 @@ from gancourse.exercises.lesson3 import (
     check_conv_output_size,
     check_conv_parameters,
     check_conv_transpose_output_size,
+    check_dcgan_discriminator,
+    check_dcgan_generator,
     check_dcgan_init,
 )
 from gancourse.models import dcgan_init_
@@ -21,6 +23,8 @@ def test_checkers_are_reachable_from_the_package():
     assert exercises.check_conv_transpose_output_size is check_conv_transpose_output_size
     assert exercises.check_conv_parameters is check_conv_parameters
     assert exercises.check_dcgan_init is check_dcgan_init
+    assert exercises.check_dcgan_generator is check_dcgan_generator
+    assert exercises.check_dcgan_discriminator is check_dcgan_discriminator
 
 
 def test_reference_sizes_match_hand_computation():
@@ -97,7 +101,7 @@ def _init(std=0.02, bn=True, linear=False, conv_bias_zero=True):
     (_init(bn=False), "BatchNorm2d"),
     (_init(linear=True), "Linear"),
     (_init(conv_bias_zero=False), "biases should be 0"),
-    (lambda module: None, "N(0, 0.02)"),  # PyTorch's default init is not DCGAN's
+    (lambda module: module, "N(0, 0.02)"),  # returns the net but leaves PyTorch's default init, not DCGAN's
 ])
 def test_dcgan_init_rejects_wrong_answers(wrong, hint):
     with pytest.raises(AssertionError) as err:
@@ -111,3 +115,28 @@ def test_dcgan_init_check_does_not_reseed_the_learners_random_stream():
     torch.manual_seed(123)
     check_dcgan_init(dcgan_init_)
     assert torch.equal(torch.randn(3), expected)
+
+
+def _raise_not_implemented(*args):
+    raise NotImplementedError
+
+
+def _ellipsis_body(*args):
+    ...
+
+
+@pytest.mark.parametrize("check", [check_conv_output_size, check_conv_transpose_output_size, check_conv_parameters,
+                                   check_dcgan_init, check_dcgan_generator, check_dcgan_discriminator])
+@pytest.mark.parametrize("stub", [_raise_not_implemented, _ellipsis_body, lambda *args: ...])
+def test_checkers_report_a_stub_as_not_done_without_raising(check, stub, capsys):
+    check(stub)  # must not raise
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "Hint:" in out
+    assert "correct" not in out
+
+
+def test_dcgan_init_that_works_in_place_without_returning_passes(capsys):
+    def init_without_return(module):
+        dcgan_init_(module)
+    check_dcgan_init(init_without_return)
+    assert "DCGAN initialisation: correct" in capsys.readouterr().out

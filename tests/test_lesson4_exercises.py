@@ -10,6 +10,17 @@ from gancourse.exercises.lesson4 import check_gradient_penalty, check_wasserstei
 from gancourse.losses import gradient_penalty as package_penalty
 
 
+def _stub_raises(*args):
+    raise NotImplementedError
+
+
+def _stub_ellipsis(*args):
+    ...
+
+
+STUBS = pytest.mark.parametrize("stub", [_stub_raises, _stub_ellipsis], ids=["NotImplementedError", "ellipsis"])
+
+
 def test_checkers_are_reachable_from_the_package():
     assert exercises.check_wgan_gp_critic is check_wgan_gp_critic
     assert exercises.check_gradient_penalty is check_gradient_penalty
@@ -21,6 +32,13 @@ def test_wasserstein_1d_accepts_the_sorted_matching(capsys):
     check_wasserstein_1d(lambda u, v: (u.sort().values - v.sort().values).abs().mean())
     assert "correct" in capsys.readouterr().out
     check_wasserstein_1d(lambda u, v: float((u.sort().values - v.sort().values).abs().mean()))  # a float is fine
+
+
+@STUBS
+def test_wasserstein_1d_stub_is_not_done_yet(stub, capsys):
+    check_wasserstein_1d(stub)  # no exception
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "Hint:" in out and "correct" not in out
 
 
 @pytest.mark.parametrize("wrong, hint", [
@@ -56,6 +74,13 @@ def test_gradient_penalty_accepts_the_reference_and_the_package_version(capsys):
     check_gradient_penalty(_penalty)
     check_gradient_penalty(lambda critic, real, fake, eps, lam: package_penalty(critic, real, fake, lam, eps=eps))
     assert capsys.readouterr().out.count("gradient penalty: correct") == 2
+
+
+@STUBS
+def test_gradient_penalty_stub_is_not_done_yet(stub, capsys):
+    check_gradient_penalty(stub)
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "autograd.grad" in out and "correct" not in out
 
 
 @pytest.mark.parametrize("option, hint", [
@@ -99,16 +124,57 @@ def test_spot_the_bug_accepts_fixed_critics(capsys):
     assert capsys.readouterr().out.count("WGAN-GP critic: correct") == 2
 
 
-def test_spot_the_bug_rejects_each_of_the_three_bugs():
-    with pytest.raises(AssertionError, match="Sigmoid"):
-        check_wgan_gp_critic(lambda: _mlp(out=nn.Sigmoid), _good_loss)
-    with pytest.raises(AssertionError, match="batch norm"):
-        check_wgan_gp_critic(lambda: _mlp(nn.BatchNorm1d), _good_loss)
-    with pytest.raises(AssertionError, match="no Lipschitz constraint"):
-        check_wgan_gp_critic(lambda: _mlp(), lambda c, r, f: c(f).mean() - c(r).mean())
-    # the buggy original: the first problem found is reported
-    with pytest.raises(AssertionError):
-        check_wgan_gp_critic(lambda: _mlp(nn.BatchNorm1d, out=nn.Sigmoid), lambda c, r, f: c(f).mean() - c(r).mean())
+def _no_penalty(critic, real, fake):
+    return critic(fake).mean() - critic(real).mean()
+
+
+def test_spot_the_bug_colleagues_code_is_not_done_yet(capsys):
+    # the notebook's starter: batch norm, a Sigmoid and no penalty, exactly as the exercise shows it
+    def colleague():
+        return nn.Sequential(nn.Linear(2, 128), nn.BatchNorm1d(128), nn.LeakyReLU(0.2),
+                             nn.Linear(128, 128), nn.BatchNorm1d(128), nn.LeakyReLU(0.2),
+                             nn.Linear(128, 1), nn.Sigmoid())
+
+    check_wgan_gp_critic(colleague, _no_penalty)
+    out = capsys.readouterr().out
+    assert "not done yet" in out and "colleague's code" in out and "correct" not in out
+
+
+@STUBS
+def test_spot_the_bug_stubs_are_not_done_yet(stub, capsys):
+    check_wgan_gp_critic(stub, _good_loss)                 # make_critic is the stub
+    check_wgan_gp_critic(lambda: _mlp(), stub)             # critic_loss is the stub
+    out = capsys.readouterr().out
+    assert out.count("not done yet") == 2 and "correct" not in out
+
+
+@pytest.mark.parametrize("make, loss, fixed, named, not_named", [
+    # one bug fixed, two left: the message names exactly the two
+    (lambda: _mlp(nn.BatchNorm1d), _no_penalty, 1, ("batch norm", "no Lipschitz constraint"), ("Sigmoid",)),
+    (lambda: _mlp(out=nn.Sigmoid), _no_penalty, 1, ("Sigmoid", "no Lipschitz constraint"), ("batch norm",)),
+    (lambda: _mlp(nn.BatchNorm1d, out=nn.Sigmoid), _good_loss, 1, ("Sigmoid", "batch norm"), ("Lipschitz",)),
+    # two fixed, one left
+    (lambda: _mlp(out=nn.Sigmoid), _good_loss, 2, ("Sigmoid",), ("batch norm", "Lipschitz")),
+    (lambda: _mlp(nn.BatchNorm1d), _good_loss, 2, ("batch norm",), ("Sigmoid", "Lipschitz")),
+    (lambda: _mlp(), _no_penalty, 2, ("no Lipschitz constraint",), ("Sigmoid", "batch norm")),
+    # the Sigmoid swapped for another squashing function is still the same bug
+    (lambda: _mlp(out=nn.Tanh), _good_loss, 2, ("Tanh",), ("batch norm",)),
+])
+def test_spot_the_bug_names_every_bug_left(make, loss, fixed, named, not_named):
+    with pytest.raises(AssertionError) as err:
+        check_wgan_gp_critic(make, loss)
+    message = str(err.value)
+    assert message.startswith(f"{fixed} of the 3 bugs fixed")
+    for word in named:
+        assert word in message
+    for word in not_named:
+        assert word not in message
+
+
+def test_spot_the_bug_rejects_batch_norm_anywhere_even_after_the_last_layer():
+    make = lambda: nn.Sequential(nn.Linear(2, 64), nn.LeakyReLU(0.2), nn.Linear(64, 1), nn.BatchNorm1d(1))  # noqa: E731
+    with pytest.raises(AssertionError, match="mixes samples"):
+        check_wgan_gp_critic(make, _good_loss)
 
 
 def test_spot_the_bug_rejects_a_wrong_sign_and_a_detached_penalty():

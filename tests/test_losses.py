@@ -69,14 +69,43 @@ def test_gradient_penalty_is_differentiable_wrt_critic_weights():
 
 def test_gradient_penalty_uses_interpolates_of_images():
     # Critic f(x) = sum(x^2)/2 has gradient x; with eps fixed the interpolate is known exactly.
+    seen = []
+
     def critic(x):
+        seen.append(x.detach().clone())
         return 0.5 * x.pow(2).flatten(1).sum(1)
 
-    real, fake = torch.ones(2, 1, 2, 2), torch.zeros(2, 1, 2, 2)
-    eps = torch.full((2, 1, 1, 1), 0.25)
+    real, fake = torch.ones(2, 1, 3, 3), torch.zeros(2, 1, 3, 3)
+    eps = torch.tensor([0.25, 0.5]).view(2, 1, 1, 1)
     gp = losses.gradient_penalty(critic, real, fake, 1.0, eps=eps)
-    # x_hat = 0.25 everywhere (4 pixels): |grad| = 0.25 * 2 = 0.5 -> (0.5 - 1)^2
-    assert gp.item() == pytest.approx(0.25)
+    # x_hat = eps * real + (1 - eps) * fake = eps in each of the 9 pixels: |grad| = 3 eps, so
+    # ((0.75 - 1)^2 + (1.5 - 1)^2) / 2. Swapping eps and 1 - eps would give ((2.25 - 1)^2 + (1.5 - 1)^2) / 2.
+    assert torch.equal(seen[0], eps.expand(2, 1, 3, 3))
+    assert gp.item() == pytest.approx((0.25 ** 2 + 0.5 ** 2) / 2)
+
+
+def test_gradient_penalty_draws_one_uniform_eps_per_sample_from_its_generator():
+    seen = []
+
+    def critic(x):
+        seen.append(x.detach().clone())
+        return x.flatten(1).sum(1)
+
+    n = 4000
+    real, fake = torch.ones(n, 1, 2, 2), torch.zeros(n, 1, 2, 2)
+    state = torch.get_rng_state()
+    losses.gradient_penalty(critic, real, fake, 1.0, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(torch.get_rng_state(), state)  # the given generator, not the global one
+    eps = seen[0]  # x_hat = eps here (real 1, fake 0)
+    assert torch.equal(eps, eps[:, :1, :1, :1].expand_as(eps))  # one eps per sample, shared by its pixels
+    eps = eps[:, 0, 0, 0]
+    assert 0 <= eps.min() and eps.max() <= 1
+    assert eps.mean().item() == pytest.approx(0.5, abs=0.02)  # U[0, 1]: mean 1/2, std 1/sqrt(12)
+    assert eps.std().item() == pytest.approx(12 ** -0.5, abs=0.01)
+    assert len(eps.unique()) > n - 5
+    losses.gradient_penalty(critic, real, fake, 1.0, generator=torch.Generator().manual_seed(7))
+    losses.gradient_penalty(critic, real, fake, 1.0, generator=torch.Generator().manual_seed(8))
+    assert torch.equal(seen[1], seen[0]) and not torch.equal(seen[2], seen[0])
 
 
 def test_weight_clipping_bounds_every_parameter():

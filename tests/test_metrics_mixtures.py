@@ -41,6 +41,7 @@ def test_hand_checked_counts_and_reverse_kl():
     x = torch.tensor([[0.0, 0.0], [0.1, 0.0], [0.0, -0.2], [10.0, 0.25], [5.0, 5.0]])
     cov = mode_coverage(x, centres, std=0.1)
     assert cov.counts == [3, 1]
+    assert cov.modes_captured == 2  # one HQ sample is enough to capture a mode
     assert cov.hq_fraction == pytest.approx(4 / 5)
     q = torch.tensor([0.75, 0.25])
     assert cov.reverse_kl == pytest.approx(float((q * (q / 0.5).log()).sum()))

@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from gancourse.models import DCGANDiscriminator, DCGANGenerator, build_models, dcgan_init_
+from gancourse.models.build import CriticNormWarning, default_norms
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32)])
@@ -34,7 +35,34 @@ def test_dcgan_init_statistics():
     assert w.std().item() == pytest.approx(0.02, rel=0.02)
     bn = [m for m in G.modules() if isinstance(m, nn.BatchNorm2d)][0]
     assert bn.weight.mean().item() == pytest.approx(1.0, abs=0.01) and bn.bias.abs().max() == 0
-    assert dcgan_init_(nn.Linear(3, 3)) is not None
+    assert bn.weight.std().item() == pytest.approx(0.02, rel=0.3)  # N(1, 0.02), not the constant 1
+    # The layer-norm critic's scales get the same N(1, 0.02); every conv bias starts at 0.
+    D = DCGANDiscriminator(width=64, norm="layer")
+    scales = torch.cat([m.weight for m in D.modules() if isinstance(m, nn.GroupNorm)])
+    assert scales.mean().item() == pytest.approx(1.0, abs=0.01) and scales.std().item() == pytest.approx(0.02, rel=0.3)
+    assert all(m.bias.abs().max() == 0 for m in D.modules() if isinstance(m, nn.Conv2d) and m.bias is not None)
+    d_conv = torch.cat([m.weight.flatten() for m in D.modules() if isinstance(m, nn.Conv2d)])
+    assert d_conv.std().item() == pytest.approx(0.02, rel=0.02)
+    # In place, on conv and norm layers only: the module comes back and a Linear is left as it was.
+    lin = nn.Linear(3, 3)
+    weights = lin.weight.clone()
+    assert dcgan_init_(lin) is lin and torch.equal(lin.weight, weights)
+    conv = nn.Conv2d(64, 64, 4)
+    assert dcgan_init_(conv) is conv and conv.weight.std().item() == pytest.approx(0.02, rel=0.05)
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan-gp"])
+def test_build_models_gives_critic_losses_a_critic_without_batch_norm(loss):
+    G, D = build_models("dcgan", (1, 28, 28), width=8, loss=loss)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+    assert any(isinstance(m, nn.GroupNorm) for m in D.modules())  # layer norm, the paper's replacement
+    assert any(isinstance(m, nn.BatchNorm2d) for m in G.modules())
+    assert default_norms("dcgan", loss) == ("batch", "layer") and default_norms("dcgan", "nsgan") == ("batch", "batch")
+    with pytest.warns(CriticNormWarning, match="layer' or 'none'"):
+        _, D = build_models("dcgan", (1, 28, 28), width=8, loss=loss, d_norm="batch")
+    assert any(isinstance(m, nn.BatchNorm2d) for m in D.modules())
+    with pytest.raises(ValueError, match="unknown loss 'wgan_gp'"):
+        build_models("dcgan", (1, 28, 28), loss="wgan_gp")
 
 
 def test_critic_variants_have_no_batch_norm():

@@ -31,11 +31,24 @@ def test_offline_flag_and_data_dir(monkeypatch, tmp_path):
 
 def test_device_choice():
     assert pick_device("cpu") == torch.device("cpu")
-    expected = "cuda" if torch.cuda.is_available() else None
-    if expected:
-        assert pick_device("auto").type == "cuda"
     with pytest.raises(ValueError, match="'tpu'.*auto, cuda, mps, cpu"):
         pick_device("tpu")
-    if not torch.cuda.is_available():
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"),
+                                                 (False, False, "cpu")])
+def test_auto_prefers_cuda_then_mps_then_cpu(monkeypatch, cuda, mps, expected):
+    # Whatever this machine has: the availability queries are what pick_device reads.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)  # asked when naming cuda's index
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: int(cuda))
+    assert pick_device("auto").type == expected
+    if not cuda:
         with pytest.raises(ValueError, match="CUDA is not available"):
             pick_device("cuda")
+    if mps:
+        assert pick_device("mps").type == "mps"
+    else:
+        with pytest.raises(ValueError, match="MPS is not available"):
+            pick_device("mps")

@@ -370,9 +370,12 @@ def test_same_seed_same_initial_generator_across_methods():
 
 
 def test_run_method_records_a_trace_and_run_benchmark_covers_every_combination():
-    r = run_method("ring", "GAN", Setup(steps=40), seed=1, device="cpu", trace_every=20)
-    assert [step for step, _, _ in r.trace] == [20, 40]
-    assert all(0 <= modes <= 8 and 0 <= hq <= 1 for _, modes, hq in r.trace)
+    r = run_method("ring", "GAN", Setup(steps=40, samples=300), seed=1, device="cpu", trace_every=20)
+    assert [step for step, *_ in r.trace] == [20, 40]
+    assert all(0 <= modes <= 8 and 0 <= hq <= 1 and 1 / 8 <= top <= 1 for _, modes, hq, top in r.trace)
+    # the trace scores the same fixed codes as the final score: its last entry is the final score
+    assert len(r.frames) == 2 and r.frames[-1].shape == (300, 2) and torch.equal(r.frames[-1], r.samples)
+    assert r.trace[-1][1:3] == (r.coverage.modes_captured, r.coverage.hq_fraction)
     res = run_benchmark(["ring", "grid"], ["GAN", "PacGAN2"], [0, 1], Setup(steps=2), device="cpu", progress=False)
     assert [(r.data, r.method, r.seed) for r in res][:3] == [("ring", "GAN", 0), ("ring", "GAN", 1),
                                                              ("ring", "PacGAN2", 0)]
@@ -395,3 +398,37 @@ def test_two_worker_processes_give_the_same_results_as_one_and_threads_are_resto
         run_benchmark(["ring"], ["GAN"], [0], setup, device="cpu", workers=0)
     with pytest.raises(ValueError, match="unknown method"):
         run_benchmark(["ring"], ["GAN", "BigGAN"], [0], setup, device="cpu")
+
+
+def test_collapse_setup_differs_from_the_papers_only_where_documented():
+    from dataclasses import fields
+
+    from gancourse.remedies.benchmark import COLLAPSE_METHODS, COLLAPSE_SETUP, PAPER_SETUP
+
+    # REFERENCES.md: z 256, 2 x FC128 tanh, Adam beta1 0.5, D lr 1e-4, G lr 1e-3, batch 512, 25k iterations
+    paper = PAPER_SETUP
+    assert (paper.z_dim, paper.g_width, paper.g_depth, paper.d_width, paper.d_depth) == (256, 128, 2, 128, 2)
+    assert (paper.g_activation, paper.d_activation) == ("tanh", "tanh")
+    assert (paper.beta1, paper.lr_d, paper.lr_g, paper.batch_size, paper.steps) == (0.5, 1e-4, 1e-3, 512, 25_000)
+    assert (paper.rescale, paper.latent_scale, paper.decay_to) == (False, 1.0, 1.0)
+    changed = {f.name for f in fields(paper) if getattr(paper, f.name) != getattr(COLLAPSE_SETUP, f.name)}
+    assert changed == {"steps", "batch_size", "z_dim", "lr_d", "g_activation", "d_activation"}
+    # every collapse-setting method trains with that setting's Adam, the unrolled GAN included
+    for method in COLLAPSE_METHODS.values():
+        assert method.adam(COLLAPSE_SETUP) == {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.999}
+    t = build_trainer("ring", COLLAPSE_METHODS["unrolled GAN (5 steps)"], COLLAPSE_SETUP.replace(steps=2), device="cpu")
+    assert t.cfg.unroll_steps == 5 and t.opt_d.param_groups[0]["lr"] == 1e-3
+    # constant learning rates: the schedule with decay_to = 1 leaves them alone
+    t.train(progress=False)
+    assert t.opt_g.param_groups[0]["lr"] == 1e-3 and t.opt_d.param_groups[0]["lr"] == 1e-3
+    assert not isinstance(t.G, nn.Sequential)   # no rescaling modules around G
+
+
+def test_seconds_per_run_averages_over_datasets_and_seeds():
+    from gancourse.metrics.mixtures import ModeCoverage
+    from gancourse.remedies.benchmark import RunResult, seconds_per_run
+
+    cov = ModeCoverage(8, 8, 1.0, 0.0, [1] * 8)
+    runs = [RunResult("ring", "GAN", 0, cov, 1.0), RunResult("grid", "GAN", 1, cov, 2.0),
+            RunResult("ring", "WGAN-GP", 0, cov, 9.0)]
+    assert seconds_per_run(runs) == {"GAN": 1.5, "WGAN-GP": 9.0}

@@ -282,7 +282,9 @@ def test_cli_ctrl_c_stops_after_the_step_and_resume_repeats_the_uninterrupted_ru
     assert main(_cli(tmp_path / "cut", "--steps", "30")) == 130
     err = capsys.readouterr().err
     assert "interrupted at step 13" in err and "--resume" in err and "Traceback" not in err
-    assert [p.name for p in (tmp_path / "cut").iterdir()] == ["checkpoint.pt"]
+    assert sorted(p.name for p in (tmp_path / "cut").iterdir()) == ["checkpoint.pt", "losses.png", "metrics.json",
+                                                                    "samples.png"]
+    assert json.loads((tmp_path / "cut" / "metrics.json").read_text())["step"] == 13
     state = _read_checkpoint(tmp_path / "cut" / "checkpoint.pt")
     assert state["step"] == 13 and state["history"]["step"] == list(range(1, 14))
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler was put back
@@ -340,6 +342,46 @@ def test_cli_sigint_from_outside_leaves_a_checkpoint_that_resumes(tmp_path):
     assert step >= 1 and state["step"] == step and state["history"]["step"] == list(range(1, step + 1))
     assert main(_cli(out, "--steps", str(step + 5), "--resume")) == 0
     assert json.loads((out / "metrics.json").read_text())["step"] == step + 5
+
+
+def test_cli_sigterm_saves_like_ctrl_c_and_resume_continues_the_same_run(tmp_path):
+    # What `timeout`, a closed terminal or a batch scheduler does: SIGTERM to a running `gancourse train`.
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "gancourse", *_cli(out, "--steps", "100000000",
+                                                                       "--checkpoint-every", "25")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("gancourse: training ring / mlp / nsgan"), first + proc.stderr.read()
+        deadline = time.monotonic() + 120
+        while not (out / "metrics.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the periodic save at step 25 writes the pictures (metrics.json last) as it goes on
+        assert all((out / name).exists() for name in ("checkpoint.pt", "samples.png", "losses.png"))
+        assert proc.poll() is None
+        assert _read_checkpoint(out / "checkpoint.pt")["step"] % 25 == 0
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    step = int(re.search(r"stopped by SIGTERM at step (\d+)", err).group(1))
+    state = _read_checkpoint(out / "checkpoint.pt")
+    assert step >= 25 and state["step"] == step and state["history"]["step"] == list(range(1, step + 1))
+    assert json.loads((out / "metrics.json").read_text())["step"] == step
+    # --resume continues exactly: the same weights and history as one uninterrupted run.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the subprocess: float sums can depend on the thread count
+    try:
+        assert main(_cli(out, "--steps", str(step + 6), "--resume")) == 0
+        assert main(_cli(tmp_path / "straight", "--steps", str(step + 6))) == 0
+    finally:
+        torch.set_num_threads(threads)
+    resumed, straight = (_read_checkpoint(p / "checkpoint.pt") for p in (out, tmp_path / "straight"))
+    assert resumed["history"] == straight["history"]
+    for net in ("G", "D"):
+        assert all(torch.equal(value, resumed[net][key]) for key, value in straight[net].items()), net
 
 
 def test_request_stop_from_another_thread_leaves_an_exact_resumable_state(tmp_path):
@@ -474,8 +516,12 @@ def test_checkpoint_from_a_disabled_grad_scaler_loads_into_an_enabled_one(tmp_pa
     # CPU and bf16 runs save an empty scaler state; an fp16 GPU (e.g. a Colab T4) has an enabled scaler.
     path = _ring_trainer(steps=2).save(tmp_path / "cpu.pt")
     trainer = _ring_trainer()
-    trainer.scaler = torch.amp.GradScaler("cpu", enabled=True)
-    assert trainer.load(path).step == 0 and trainer.scaler.get_scale() == 65536.0
+    trainer._set_precision(torch.float16, init_scale=1024.0)  # the branch an fp16 GPU takes
+    assert trainer.scaler_d.is_enabled() and trainer.scaler_g.is_enabled()
+    assert trainer.load(path).step == 0
+    # the empty saved state leaves each player's enabled scaler as it was, not disabled or reset to 65536
+    assert trainer.scaler_d.is_enabled() and trainer.scaler_g.is_enabled()
+    assert trainer.scaler_d.get_scale() == trainer.scaler_g.get_scale() == 1024.0
 
 
 # --------------------------------------------------------------------------------------- 4. reproducibility

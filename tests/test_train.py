@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ from gancourse.config import TrainConfig, preset
 from gancourse.data import MixtureSampler, TensorSampler, ring_of_gaussians
 from gancourse.metrics import nearest_mode_distance
 from gancourse.models import build_models
+from gancourse.models.build import CriticNormWarning
 from gancourse.train import STAT_KEYS, Trainer, TrainingDiverged, train_gan
 
 
@@ -35,12 +37,25 @@ def test_short_run_on_ring_moves_fakes_onto_the_modes():
 
 def test_history_records_every_step_and_sensible_statistics():
     trainer = _ring_trainer(steps=25, log_every=7)
+    outputs = []  # D's logits, in call order: real and fake of the D step, then the G step's fake
+    trainer.D.register_forward_hook(lambda module, args, out: outputs.append(out.detach().clone()))
     hist = trainer.train(progress=False)
     assert hist["step"] == list(range(1, 26))
     assert set(STAT_KEYS) <= set(hist) and all(len(hist[k]) == 25 for k in STAT_KEYS)
-    assert all(0 <= v <= 1 for v in hist["d_real"] + hist["d_fake"])  # probabilities for gan losses
     assert all(v == 0 for v in hist["gp"])
-    assert all(v > 0 for v in hist["loss_d"])  # a sum of two BCE terms is positive
+    assert len(outputs) == 3 * 25
+
+    def softplus(t):
+        return torch.log1p(torch.exp(t))
+
+    # Every recorded statistic against its definition (Goodfellow et al. 2014, Eq. 1, on logits).
+    for i in range(25):
+        real, fake, fake_g = outputs[3 * i: 3 * i + 3]
+        expected = {"loss_d": softplus(-real).mean() + softplus(fake).mean(), "loss_g": softplus(-fake_g).mean(),
+                    "d_real": torch.sigmoid(real).mean(), "d_fake": torch.sigmoid(fake).mean(),
+                    "w_estimate": real.mean() - fake.mean()}
+        for key, value in expected.items():
+            assert hist[key][i] == pytest.approx(value.item(), rel=1e-5, abs=1e-6), (i, key)
 
 
 def test_n_critic_counts_discriminator_steps():
@@ -171,6 +186,75 @@ def test_train_gan_by_name_and_sampler_device_mismatch():
     assert trainer.step == 3 and trainer.setup["data"] == "grid"
     with pytest.raises(ValueError, match="unknown dataset 'grids'"):
         train_gan("grids", steps=3, device="cpu", progress=False)
+    # A sampler that produces its batches on another device than the one training runs on.
+    sampler = MixtureSampler(ring_of_gaussians(), 8)
+    sampler.device = torch.device("meta")
+    G, D = build_models("mlp", (2,), z_dim=4)
+    with pytest.raises(ValueError, match=r"sampler is on meta.*device='cpu'"):
+        Trainer(G, D, sampler, TrainConfig(z_dim=4, batch_size=8, device="cpu"))
+
+
+def _trained_dcgan(**overrides):
+    trainer = _image_trainer(steps=3, **overrides)
+    trainer.train(progress=False)
+    return trainer
+
+
+def test_sample_changes_nothing_in_g_and_depends_on_each_z_only():
+    trainer = _trained_dcgan()
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.G.modules())
+    before = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    z = torch.randn(16, 8, generator=torch.Generator().manual_seed(3))
+    batch = trainer.sample(z=z)
+    for key, value in trainer.G.state_dict().items():  # running statistics and their counters included
+        assert torch.equal(value, before[key]), key
+    # The same z gives the same image alone, in another batch, or in another order.
+    assert torch.allclose(trainer.sample(z=z[:1]), batch[:1], atol=1e-5)
+    assert torch.allclose(trainer.sample(z=z.flip(0))[-1], batch[0], atol=1e-5)
+    assert trainer.sample(1).shape == (1, 1, 28, 28)
+    assert torch.equal(trainer.sample(5), trainer.sample(5))
+    # Batch norm runs on its running statistics: what G computes in eval mode.
+    trainer.G.eval()
+    assert torch.allclose(trainer.G(z).float(), batch, atol=1e-5)
+
+
+def test_sample_restores_each_modules_train_or_eval_mode():
+    trainer = _trained_dcgan()
+    assert trainer.G.training
+    trainer.sample(4)
+    assert all(m.training for m in trainer.G.modules())  # training continues in train mode
+    trainer.G.eval()
+    bn = next(m for m in trainer.G.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.train()  # a mixed state (a learner's experiment) comes back as it was
+    trainer.sample(4)
+    assert bn.training and not trainer.G.training and not trainer.G.net[0].training
+    # Training after sampling is the run it would have been without it.
+    quiet, sampled = _image_trainer(steps=6), _image_trainer(steps=6)
+    quiet.train(progress=False)
+    sampled.callbacks.append(lambda t: t.sample(3) is None)
+    sampled.callback_every = 1
+    sampled.train(progress=False)
+    assert quiet.history == sampled.history
+    assert all(torch.equal(a, b) for a, b in zip(quiet.G.state_dict().values(), sampled.G.state_dict().values()))
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan-gp"])
+def test_from_names_gives_a_critic_loss_a_critic_without_batch_norm(loss):
+    cfg = preset(loss, z_dim=8, batch_size=8, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default is right: no warning either
+        trainer = Trainer.from_names("digits", "dcgan", cfg, width=4)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.D.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.G.modules())  # G keeps DCGAN's batch norm
+    assert (trainer.setup["g_norm"], trainer.setup["d_norm"]) == ("batch", "layer")
+    x = trainer.sampler.sample(8)
+    assert torch.allclose(trainer.D(x)[:2], trainer.D(x[:2]), atol=1e-5)  # one score per sample, batch or not
+    # Asked for explicitly, batch norm in the critic is built (lesson 4's experiment), with a warning why not.
+    with pytest.warns(CriticNormWarning, match=f"batch norm in a {loss} critic"):
+        explicit = Trainer.from_names("digits", "dcgan", cfg, width=4, d_norm="batch")
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in explicit.D.modules())
+    nsgan = Trainer.from_names("digits", "dcgan", cfg.replace(loss="nsgan", clip=None), width=4)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in nsgan.D.modules())  # DCGAN's own D is unchanged
 
 
 def test_tensor_sampler_epochs_scale_and_resume():

@@ -16,6 +16,7 @@ from gancourse.wasserstein import (
     kantorovich_dual,
     shifted_gaussians,
     wasserstein_1d,
+    wasserstein_samples,
 )
 
 
@@ -153,3 +154,29 @@ def test_kantorovich_dual_critic_in_1d_has_slope_one_where_mass_must_move():
     value, f = kantorovich_dual([0.0, 1.0, 2.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0])
     assert value == pytest.approx(2.0)
     assert f[0] - f[2] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_wasserstein_samples_equals_the_transport_lp(seed):
+    rng = np.random.default_rng(10 + seed)
+    x, y = rng.normal(size=(12, 2)), rng.normal(size=(12, 2)) + [1.5, 0.0]
+    cost = np.linalg.norm(x[:, None] - y[None], axis=-1)
+    lp = earth_movers_distance(np.full(12, 1 / 12), np.full(12, 1 / 12), cost).distance
+    assert wasserstein_samples(x, y) == pytest.approx(lp, rel=1e-9)
+
+
+def test_wasserstein_samples_in_1d_is_the_sorted_matching_and_a_shift_costs_its_length():
+    rng = np.random.default_rng(4)
+    u, v = rng.normal(size=200), 2 * rng.normal(size=200) + 1
+    assert wasserstein_samples(u, v) == pytest.approx(wasserstein_1d(u, v), rel=1e-9)
+    x = rng.normal(size=(50, 3))
+    shift = np.array([3.0, 4.0, 0.0])  # length 5: moving every point by it is optimal (W_1 >= |mean gap| = 5)
+    assert wasserstein_samples(x, x + shift) == pytest.approx(5.0, rel=1e-9)
+    assert wasserstein_samples(x, x[::-1]) == pytest.approx(0.0, abs=1e-6)  # cdist rounding only
+
+
+def test_wasserstein_samples_rejects_unequal_samples():
+    with pytest.raises(ValueError, match="same shape"):
+        wasserstein_samples([[0.0, 1.0]], [[0.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match="earth_movers_distance"):
+        wasserstein_samples([[0.0, 1.0]], [[0.0, 1.0, 2.0]])

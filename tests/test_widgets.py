@@ -4,9 +4,11 @@
 """
 import os
 import time
+import warnings
 
 import ipywidgets
 import pytest
+import torch
 
 from gancourse.train import History
 from gancourse.widgets import CONTROLS, Dashboard, figure_png, live_figure
@@ -59,6 +61,26 @@ def test_loss_switch_loads_paper_settings_and_clip_flag():
     assert (cfg.beta1, cfg.beta2, cfg.n_critic, cfg.clip, cfg.gp_lambda) == (0.0, 0.9, 5, None, 10.0)
     dash.controls["loss"].value = "nsgan"
     assert dash.config().n_critic == 1 and dash.config().optimizer == "adam"
+
+
+def test_critic_loss_unticks_batch_norm_and_a_tick_is_run_with_a_note():
+    dash = _dash(data="digits", model="dcgan", loss="nsgan", batch_norm=True, width=4, steps=2, plot_every=2,
+                 batch_size=16)
+    dash.controls["loss"].value = "wgan-gp"
+    assert dash.values()["batch_norm"] is False  # the paper's critic: no batch norm
+    run = dash.run(wait=True)
+    assert run.status == "finished"
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in dash._trainer.D.modules())
+    dash.controls["batch_norm"].value = True  # lesson 4's experiment: asked for, it runs, with a note
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the note is the message line, not a warning printed under the cell
+        run = dash.run(wait=True)
+    assert run.status == "finished" and "batch norm in a wgan-gp critic" in dash.message.value
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in dash._trainer.D.modules())
+    dash.controls["loss"].value = "wgan"
+    assert dash.values()["batch_norm"] is False
+    dash.controls["loss"].value = "nsgan"
+    assert dash.values()["batch_norm"] is True  # back to the dashboard's own starting value
 
 
 def test_invalid_combination_is_a_message_not_a_traceback():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 
 from .._checks import positive_int
+from ..device import canonical_device
 from .mixtures import Mixture
 
 __all__ = ["TensorSampler", "MixtureSampler", "to_unit_range"]
@@ -44,7 +45,7 @@ class TensorSampler:
         batch_size = positive_int("batch_size", batch_size)
         if len(data) < batch_size:
             raise ValueError(f"batch_size={batch_size} is larger than the dataset ({len(data)} samples)")
-        self.device = torch.device(device)
+        self.device = canonical_device(device)  # 'cuda' and 'cuda:0' are one device
         self.data = data.to(self.device, non_blocking=True)
         if self.data.dim() == 4:
             self.data = self.data.contiguous(memory_format=memory_format)
@@ -71,7 +72,8 @@ class TensorSampler:
         """Next batch of ``n`` (default ``batch_size``, at most ``len(self)``) examples, float, on the device."""
         n = self.batch_size if n is None else positive_int("n", n, f" (or None for batch_size={self.batch_size})")
         if n > len(self.data):  # an epoch's permutation has only len(self) indices: the batch would come up short
-            raise ValueError(f"n={n} is larger than the dataset ({len(self.data)} samples); choose n <= {len(self.data)}")
+            raise ValueError(f"n={n} is larger than the dataset ({len(self.data)} samples); "
+                             f"choose n <= {len(self.data)}")
         batch = self.data[self._next_indices(n)]
         return to_unit_range(batch) if batch.dtype == torch.uint8 else batch
 
@@ -97,7 +99,7 @@ class MixtureSampler:
         batch_size = positive_int("batch_size", batch_size)
         self.mixture = mixture
         self.batch_size = batch_size
-        self.device = torch.device(device)
+        self.device = canonical_device(device)  # 'cuda' and 'cuda:0' are one device
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
 

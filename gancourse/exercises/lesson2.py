@@ -1,22 +1,92 @@
 """Checks for lesson 2 (mode collapse): the coverage metric, PacGAN packing, minibatch std.
 
-Each ``check_*`` calls your function on small inputs whose answers can be worked out by hand and
-raises ``AssertionError`` with a hint when an answer is wrong; it prints one line when all pass.
+Each ``check_*`` calls your function on small inputs whose answers can be worked out by hand. It
+prints one line when all pass, prints "not done yet" and a hint while your function is still the stub
+(it raises ``NotImplementedError`` or returns ``None`` / ``...``), and raises ``AssertionError`` with a
+hint naming what is wrong otherwise. The notebook's later cells use the package's versions
+(``coverage``, ``pack`` and ``batch_std`` below, or ``mode_coverage`` / ``pack_samples`` /
+``minibatch_std``), never the learner's.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
 import torch
 
-__all__ = ["check_coverage", "check_pack", "check_minibatch_std"]
+from ..metrics.mixtures import mode_coverage
+from ..remedies.minibatch_std import minibatch_std
+from ..remedies.packing import pack_samples
+
+__all__ = ["check_coverage", "check_pack", "check_minibatch_std", "coverage", "pack", "batch_std"]
+
+
+class _NotDone(Exception):
+    """The learner's function is still the stub."""
+
+
+def _call(fn: Callable, *args):
+    try:
+        value = fn(*args)
+    except NotImplementedError as err:
+        raise _NotDone("still raises NotImplementedError") from err
+    if value is None or value is Ellipsis:
+        raise _NotDone(f"returns {value!r}")
+    return value
+
+
+def _reports_stub(hint: str) -> Callable[[Callable], Callable]:
+    # A stub gets one printed line and no traceback, so an unsolved exercise never stops the notebook.
+    def decorate(check: Callable) -> Callable:
+        @functools.wraps(check)
+        def wrapper(fn):
+            try:
+                return check(fn)
+            except _NotDone as why:
+                print(f"{check.__name__}: not done yet (your function {why}). Hint: {hint}")
+        return wrapper
+    return decorate
+
+
+def coverage(samples: torch.Tensor, centres: torch.Tensor, std: float) -> tuple[int, float]:
+    """The package's answer to exercise 1: ``(modes_captured, hq_fraction)`` of ``mode_coverage``.
+
+    Example:
+        >>> coverage(torch.zeros(4, 2), torch.tensor([[0.0, 0.0], [1.0, 0.0]]), 0.1)
+        (1, 1.0)
+    """
+    result = mode_coverage(samples, centres, std)
+    return result.modes_captured, result.hq_fraction
+
+
+def pack(x: torch.Tensor, m: int) -> torch.Tensor:
+    """The package's answer to exercise 2: ``pack_samples(x, m)``.
+
+    Example:
+        >>> pack(torch.arange(4.0).view(2, 2), 2).tolist()
+        [[0.0, 1.0, 2.0, 3.0]]
+    """
+    return pack_samples(x, m)
+
+
+def batch_std(x: torch.Tensor) -> torch.Tensor:
+    """The package's answer to exercise 3: ``minibatch_std(x, group_size=None)``.
+
+    Example:
+        >>> batch_std(torch.tensor([[0.0], [2.0]])).tolist()
+        [1.0, 1.0]
+    """
+    return minibatch_std(x, group_size=None)
 
 
 def _close(a: float, b: float, tol: float = 1e-4) -> bool:
     return abs(float(a) - float(b)) <= tol
 
 
+@_reports_stub("torch.cdist(samples, centres).min(dim=1) gives each sample's nearest centre and its distance; "
+               "a sample is HQ when that distance is <= 3 * std, and the modes captured are the distinct "
+               "nearest centres of the HQ samples.")
 def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> None:
     """Check ``fn(samples, centres, std) -> (modes_captured, hq_fraction)`` (VEEGAN / PacGAN protocol).
 
@@ -27,6 +97,10 @@ def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> 
         >>> from gancourse.metrics.mixtures import mode_coverage
         >>> check_coverage(lambda x, c, s: (mode_coverage(x, c, s).modes_captured, mode_coverage(x, c, s).hq_fraction))
         check_coverage: all 4 cases pass.
+        >>> def stub(samples, centres, std):
+        ...     raise NotImplementedError
+        >>> check_coverage(stub)  # doctest: +ELLIPSIS
+        check_coverage: not done yet (your function still raises NotImplementedError). Hint: ...
     """
     centres = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     cases = [
@@ -40,7 +114,7 @@ def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> 
          "0.45 is nearest to centre 0 and 0.55 to centre 1: a sample belongs to its NEAREST centre"),
     ]
     for samples, std, modes, hq, what in cases:
-        got = fn(samples, centres, std)
+        got = _call(fn, samples, centres, std)
         assert isinstance(got, tuple) and len(got) == 2, f"return a tuple (modes_captured, hq_fraction), got {got!r}"
         got_modes, got_hq = got
         assert int(got_modes) == modes, (f"modes captured: expected {modes}, got {got_modes} ({what}). "
@@ -50,6 +124,8 @@ def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> 
     print(f"check_coverage: all {len(cases)} cases pass.")
 
 
+@_reports_stub("x.reshape(B // m, m * x.shape[1], *x.shape[2:]) puts m consecutive samples side by side; "
+               "check x.shape[0] % m first and raise ValueError when it is not 0.")
 def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     """Check ``fn(x, m)``: groups of m consecutive samples stacked along axis 1 (PacGAN packing).
 
@@ -62,7 +138,8 @@ def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
         check_pack: all 4 cases pass.
     """
     x = torch.arange(12.0).view(6, 2)
-    got = fn(x, 3)
+    got = _call(fn, x, 3)
+    assert isinstance(got, torch.Tensor), f"return a tensor, got {type(got).__name__}"
     assert tuple(got.shape) == (2, 6), (
         f"6 points of 2 features in packs of 3 should give shape (2, 6), got {tuple(got.shape)}")
     assert got.tolist() == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]], (
@@ -83,6 +160,8 @@ def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     print("check_pack: all 4 cases pass.")
 
 
+@_reports_stub("x.flatten(1).var(dim=0, correction=0) is each feature's population variance over the batch; "
+               "take its square root (+ 1e-8 inside), average over features, and repeat it for every sample.")
 def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(x) -> (B,)``: the minibatch standard deviation statistic of Karras et al. 2018
     with the whole batch as one group: the population std of every feature over the batch, averaged
@@ -96,7 +175,8 @@ def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     x = torch.tensor([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0], [6.0, 1.0]])
     # feature 0: values 0, 2, 4, 6, mean 3, population variance (9 + 1 + 1 + 9) / 4 = 5; feature 1: std 0
     expected = math.sqrt(5) / 2
-    got = fn(x)
+    got = _call(fn, x)
+    assert isinstance(got, torch.Tensor), f"return a tensor of shape (B,), got {type(got).__name__}"
     assert tuple(got.shape) == (4,), f"return one value per sample, shape (4,), got {tuple(got.shape)}"
     if _close(got[0], math.sqrt(20 / 3) / 2, 1e-3):
         raise AssertionError("you used the unbiased (n - 1) variance; the layer uses the population variance "

@@ -9,6 +9,26 @@ from torch import nn
 __all__ = ["check_wasserstein_1d", "check_gradient_penalty", "check_wgan_gp_critic"]
 
 
+class _NotDone(Exception):
+    """The learner's function is still a stub: it raised NotImplementedError or returned None / ``...``."""
+
+
+def _answer(fn: Callable, *args):
+    """``fn(*args)``, with a stub (``raise NotImplementedError``, a bare ``...`` or ``pass``) reported as
+    not done rather than as an error in our code."""
+    try:
+        out = fn(*args)
+    except NotImplementedError:
+        raise _NotDone from None
+    if out is None or out is Ellipsis:
+        raise _NotDone
+    return out
+
+
+def _not_done(what: str, hint: str) -> None:
+    print(f"{what}: not done yet. Hint: {hint}")
+
+
 def _number(value, what: str) -> float:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
@@ -24,12 +44,28 @@ def check_wasserstein_1d(fn: Callable[[torch.Tensor, torch.Tensor], object]) -> 
     """Check ``fn(u, v)`` = W_1 between the empirical distributions of two 1-D samples of equal size.
 
     In 1-D the optimal transport plan never crosses: match the i-th smallest u with the i-th
-    smallest v, so W_1 = mean_i |u_(i) - v_(i)|.
+    smallest v, so W_1 = mean_i |u_(i) - v_(i)|. A stub (``raise NotImplementedError``, or a body
+    that returns nothing) is reported as not done yet; a wrong answer raises ``AssertionError``
+    with a hint.
 
     Example:
         >>> check_wasserstein_1d(lambda u, v: (u.sort().values - v.sort().values).abs().mean())
         1-D Wasserstein distance: correct
+        >>> def stub(u, v):
+        ...     raise NotImplementedError
+        >>> check_wasserstein_1d(stub)  # doctest: +ELLIPSIS
+        1-D Wasserstein distance: not done yet. Hint: ...
     """
+    try:
+        _check_wasserstein_1d(fn)
+    except _NotDone:
+        _not_done("1-D Wasserstein distance", "in 1-D the cheapest plan never crosses: it sends the i-th smallest "
+                  "point of u to the i-th smallest point of v (torch.sort), each carrying mass 1/n.")
+        return
+    print("1-D Wasserstein distance: correct")
+
+
+def _check_wasserstein_1d(fn: Callable[[torch.Tensor, torch.Tensor], object]) -> None:
     from ..wasserstein import wasserstein_1d
 
     def t(*values: float) -> torch.Tensor:
@@ -48,7 +84,7 @@ def check_wasserstein_1d(fn: Callable[[torch.Tensor, torch.Tensor], object]) -> 
     cases.append((u, v, "two random samples of 50"))
     for u, v, what in cases:
         expected = wasserstein_1d(u, v)
-        got = _number(fn(u.clone(), v.clone()), "your function")
+        got = _number(_answer(fn, u.clone(), v.clone()), "your function")
         if abs(got - expected) <= 1e-6:
             continue
         hint = ""
@@ -59,7 +95,6 @@ def check_wasserstein_1d(fn: Callable[[torch.Tensor, torch.Tensor], object]) -> 
         elif abs(got - float((u.sort().values - v.sort().values).pow(2).mean())) <= 1e-9:
             hint = " That is the mean SQUARED gap (W_2 squared); W_1 uses absolute gaps."
         raise AssertionError(f"{what}: expected W_1 = {expected:.6f}, got {got:.6f}.{hint}")
-    print("1-D Wasserstein distance: correct")
 
 
 # --- exercise 2: the gradient penalty -----------------------------------------------------------------
@@ -90,7 +125,20 @@ def check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
         ...     return lam * (g.norm(dim=1) - 1).pow(2).mean()
         >>> check_gradient_penalty(gp)
         gradient penalty: correct
+        >>> check_gradient_penalty(lambda critic, real, fake, eps, lam: ...)  # doctest: +ELLIPSIS
+        gradient penalty: not done yet. Hint: ...
     """
+    try:
+        _check_gradient_penalty(fn)
+    except _NotDone:
+        _not_done("gradient penalty", "build x_hat = eps * real + (1 - eps) * fake with requires_grad_(True), get "
+                  "the critic's gradient there with torch.autograd.grad(..., create_graph=True), then return "
+                  "lam * mean over samples of (||gradient|| - 1)^2.")
+        return
+    print("gradient penalty: correct")
+
+
+def _check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
     def d(*rows: list[float]) -> torch.Tensor:
         return torch.tensor(rows, dtype=torch.float64)
 
@@ -104,7 +152,7 @@ def check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
                   "gradient norm 0.4 (< 1) at x_hat"))
     for critic, real, fake, eps, lam, expected, what in cases:
         try:
-            out = fn(critic, real.clone(), fake.clone(), eps.clone(), lam)
+            out = _answer(fn, critic, real.clone(), fake.clone(), eps.clone(), lam)
         except RuntimeError as err:
             raise AssertionError(f"{what}: your function raised {type(err).__name__}: {err}. Did you call "
                                  "requires_grad_(True) on x_hat before evaluating the critic?") from err
@@ -126,7 +174,7 @@ def check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
         raise AssertionError(f"{what}: expected {expected:.4f}, got {got:.4f}." + (f" Hint: {hint}." if hint else ""))
     # The penalty must be part of the critic's graph, or it never changes the critic.
     critic = _LinearCritic()
-    out = fn(critic, d([1.0, 2.0], [0.0, 1.0]), d([0.0, 0.0], [3.0, 1.0]), d([0.3], [0.6]), 10.0)
+    out = _answer(fn, critic, d([1.0, 2.0], [0.0, 1.0]), d([0.0, 0.0], [3.0, 1.0]), d([0.3], [0.6]), 10.0)
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         raise AssertionError("the penalty does not depend on the critic's weights: pass create_graph=True to "
                              "torch.autograd.grad so the optimiser can differentiate through the gradient")
@@ -135,7 +183,6 @@ def check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
     if not torch.allclose(grad, torch.tensor([48.0, 64.0], dtype=torch.float64), atol=1e-6):
         raise AssertionError(f"for f(x) = w.x with w = (3, 4) the penalty's gradient w.r.t. w is (48, 64), "
                              f"got {grad.tolist()}")
-    print("gradient penalty: correct")
 
 
 # --- exercise 3: spot the bug in a WGAN-GP critic -----------------------------------------------------
@@ -158,6 +205,20 @@ class _ShapedLinear(nn.Module):
         return out[:, None] if self.column else out
 
 
+_SQUASHING = ("Sigmoid", "Tanh", "Softmax", "Hardtanh", "Hardsigmoid", "LogSigmoid")
+_BUGS = {
+    "squashed": "the critic ends in {name} (module {where!r}): a WGAN critic outputs an unbounded score f(x), not "
+                "a probability; a squashed output caps the W_1 estimate (here W_1 = 2, a sigmoid's gap is at most "
+                "1) and kills the gradients where it saturates. Remove it.",
+    "mixing": "f(x) for a sample changes when the OTHER samples of the batch change: the critic mixes samples "
+              "(batch norm?). The gradient penalty constrains each sample's gradient on its own, so WGAN-GP critics "
+              "use no batch norm (layer norm, or none; Gulrajani et al. 2017, Sec. 4).",
+    "no penalty": "critic_loss has no Lipschitz constraint: nothing stops f from growing without bound. Add the "
+                  "gradient penalty 10 * E[(||grad f(x_hat)|| - 1)^2] on interpolates x_hat.",
+}
+_COLLEAGUE = set(_BUGS)  # the three bugs of the code the exercise starts from
+
+
 def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
                          critic_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
                          train_steps: int = 200) -> None:
@@ -166,11 +227,15 @@ def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
 
         L = E[f(fake)] - E[f(real)] + 10 * E[(||grad f(x_hat)|| - 1)^2]
 
-    The checks, in order: no Sigmoid (a critic outputs unbounded scores, not probabilities); no
-    batch norm or anything else that mixes samples (the penalty is per sample); the loss has the
-    right sign and a differentiable penalty; and finally the critic, trained for ``train_steps``
-    steps with Adam (1e-3, betas (0.5, 0.9)) between N((0, 0), 0.1 I) and N((2, 0), 0.1 I),
-    estimates their W_1 = 2 with gradient norms near 1 between them.
+    The checks: no Sigmoid or other squashing output (a critic outputs unbounded scores, not
+    probabilities); nothing that mixes samples, such as batch norm (the penalty is per sample); a
+    loss with the right sign and a differentiable penalty; and finally the critic, trained for
+    ``train_steps`` steps with Adam (1e-3, betas (0.5, 0.9)) between N((0, 0), 0.1 I) and
+    N((2, 0), 0.1 I), estimates their W_1 = 2 with gradient norms near 1 between them.
+
+    The exercise starts from a colleague's code with three bugs (a Sigmoid, batch norm, no
+    penalty): while all three are there, or while either function is a stub, the check reports
+    "not done yet". Once some are fixed, it raises ``AssertionError`` naming every problem left.
 
     Example:
         >>> from gancourse.losses import gradient_penalty
@@ -181,38 +246,59 @@ def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
         ...     return critic(fake).mean() - critic(real).mean() + gradient_penalty(critic, real, fake, 10.0)
         >>> check_wgan_gp_critic(make, loss)  # doctest: +ELLIPSIS
         WGAN-GP critic: correct (W_1 estimate ..., true 2; mean gradient norm ...)
+        >>> def colleague():
+        ...     return nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.Linear(8, 1), nn.Sigmoid())
+        >>> check_wgan_gp_critic(colleague, lambda c, real, fake: c(fake).mean() - c(real).mean())
+        ... # doctest: +ELLIPSIS
+        WGAN-GP critic: not done yet. Hint: this is still the colleague's code, with all three bugs...
     """
-    from ..lipschitz import gradient_norms_on_interpolates
+    try:
+        torch.manual_seed(0)
+        critic = _answer(make_critic)
+        problems = _critic_problems(critic, critic_loss)
+    except _NotDone:
+        _not_done("WGAN-GP critic", "make_critic() should return the repaired nn.Module and critic_loss(critic, "
+                  "real, fake) the loss to minimise; start from the colleague's code shown above.")
+        return
+    if set(problems) == _COLLEAGUE:
+        _not_done("WGAN-GP critic", "this is still the colleague's code, with all three bugs. Look at what the "
+                  "critic's last layer does to its output, at what its normalisation layers do with a batch, and "
+                  "at what in the loss keeps f Lipschitz.")
+        return
+    if problems:
+        fixed = len(_COLLEAGUE - set(problems))
+        raise AssertionError(f"{fixed} of the 3 bugs fixed; still wrong:\n- " + "\n- ".join(problems.values()))
+    estimate, mean_norm = _train_critic(critic, critic_loss, train_steps)
+    print(f"WGAN-GP critic: correct (W_1 estimate {estimate:.3f}, true 2; mean gradient norm {mean_norm:.3f})")
 
-    torch.manual_seed(0)
-    critic = make_critic()
+
+def _critic_problems(critic: nn.Module, critic_loss: Callable) -> dict[str, str]:
+    """Every problem found without training, keyed by name (the colleague's bugs use the keys of _BUGS)."""
     if not isinstance(critic, nn.Module):
         raise AssertionError(f"make_critic() should return an nn.Module, got {type(critic).__name__}")
-    for name, module in critic.named_modules():
-        if isinstance(module, (nn.Sigmoid, nn.Tanh)) or (type(module).__name__ in ("Sigmoid", "Tanh", "Softmax")):
-            raise AssertionError(f"the critic contains {type(module).__name__} (module {name or 'itself'!r}): a WGAN "
-                                 "critic outputs an unbounded score f(x), not a probability; a squashed output caps "
-                                 "the W_1 estimate and kills the gradients. Remove it.")
+    problems: dict[str, str] = {}
+    for where, module in critic.named_modules():
+        name = type(module).__name__
+        if name in _SQUASHING:
+            problems["squashed"] = _BUGS["squashed"].format(name=name, where=where or "the critic itself")
+            break
     x = torch.randn(8, 2)
     critic.train()
     with torch.no_grad():
-        out = critic(x)
-    if out.shape not in ((8,), (8, 1)):
-        raise AssertionError(f"for 8 points of shape (2,) the critic should return shape (8,) or (8, 1), "
-                             f"got {tuple(out.shape)}")
+        out = _answer(critic, x)
+    if not isinstance(out, torch.Tensor) or out.shape not in ((8,), (8, 1)):
+        shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise AssertionError(f"for 8 points of shape (2,) the critic should return shape (8,) or (8, 1), got {shape}")
     with torch.no_grad():
         alone = _flat(critic(torch.cat([x[:4], torch.zeros(4, 2)])))[:4]
         other = _flat(critic(torch.cat([x[:4], 10 + 5 * torch.randn(4, 2)])))[:4]
     if not torch.allclose(alone, other, atol=1e-5):
-        raise AssertionError("f(x) for a sample changes when the OTHER samples of the batch change: the critic mixes "
-                             "samples (batch norm?). The gradient penalty constrains each sample's gradient on its "
-                             "own, so WGAN-GP critics use no batch norm (layer norm, or none; Gulrajani et al. 2017, "
-                             "Sec. 4).")
+        problems["mixing"] = _BUGS["mixing"]
 
     # The loss on a critic we can compute by hand: gradient norm 5 everywhere.
     real, fake = torch.tensor([[1.0, 1.0], [2.0, 0.0]]), torch.tensor([[0.0, 0.0], [1.0, -1.0]])
     probe = _ShapedLinear(column=out.dim() == 2)
-    loss = critic_loss(probe, real, fake)
+    loss = _answer(critic_loss, probe, real, fake)
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         raise AssertionError("critic_loss should return a single-number tensor to minimise")
     w_part = float((fake @ probe.w.detach()).mean() - (real @ probe.w.detach()).mean())  # -0.5 - 6.5 = -7
@@ -220,22 +306,28 @@ def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
     got = float(loss.detach())
     if abs(got - expected) > 1e-3:
         if abs(got - w_part) < 1e-3:
-            raise AssertionError("critic_loss has no Lipschitz constraint: nothing stops f from growing without bound. "
-                                 "Add the gradient penalty 10 * E[(||grad f(x_hat)|| - 1)^2] on interpolates x_hat.")
-        if abs(got + w_part) < 1e-3 or abs(got - (-w_part + 160)) < 1e-3:
-            raise AssertionError("wrong sign: the critic MINIMISES E[f(fake)] - E[f(real)] (it raises f on real data)")
-        raise AssertionError(f"for f(x) = (3, 4).x the loss should be E[f(fake)] - E[f(real)] + 10 * (5 - 1)^2 = "
-                             f"{expected:.3f}, got {got:.3f}")
+            problems["no penalty"] = _BUGS["no penalty"]
+        elif abs(got + w_part) < 1e-3 or abs(got - (-w_part + 160)) < 1e-3:
+            problems["sign"] = ("wrong sign: the critic MINIMISES E[f(fake)] - E[f(real)] (it raises f on real data "
+                                "and lowers it on generated data)")
+        else:
+            problems["loss"] = (f"for f(x) = (3, 4).x the loss should be E[f(fake)] - E[f(real)] + 10 * (5 - 1)^2 = "
+                                f"{expected:.3f}, got {got:.3f} (lambda should be 10)")
+        return problems
     probe.zero_grad()
     loss.backward()
     grad_w = probe.w.grad
-    mean_gap = (fake.mean(0) - real.mean(0))
-    expected_grad = mean_gap + 2 * 10 * (5 - 1) * torch.tensor([0.6, 0.8])
+    expected_grad = (fake.mean(0) - real.mean(0)) + 2 * 10 * (5 - 1) * torch.tensor([0.6, 0.8])
     if grad_w is None or not torch.allclose(grad_w, expected_grad, atol=1e-3):
-        raise AssertionError("the penalty does not reach the critic's weights: use create_graph=True in "
-                             "torch.autograd.grad (or gancourse.losses.gradient_penalty)")
+        problems["detached"] = ("the penalty does not reach the critic's weights: use create_graph=True in "
+                                "torch.autograd.grad (or gancourse.losses.gradient_penalty)")
+    return problems
 
-    # Behaviour: train it, then read off W_1 and the gradient norms.
+
+def _train_critic(critic: nn.Module, critic_loss: Callable, train_steps: int) -> tuple[float, float]:
+    """Train the critic between two Gaussians 2 apart; its W_1 estimate and mean gradient norm between them."""
+    from ..lipschitz import gradient_norms_on_interpolates
+
     gen = torch.Generator().manual_seed(1)
     shift = torch.tensor([2.0, 0.0])
 
@@ -257,9 +349,9 @@ def check_wgan_gp_critic(make_critic: Callable[[], nn.Module],
     norms = gradient_norms_on_interpolates(lambda v: _flat(critic(v)), real, fake, generator=gen)
     if not (1.5 <= estimate <= 2.5):
         raise AssertionError(f"after {train_steps} steps the critic estimates W_1 = {estimate:.3f} between two "
-                             "Gaussians exactly 2 apart; a correct WGAN-GP critic gets close to 2")
+                             "Gaussians exactly 2 apart; a correct WGAN-GP critic gets close to 2 (is its output "
+                             "squashed, or its penalty too weak?)")
     if not (0.7 <= float(norms.mean()) <= 1.4):
         raise AssertionError(f"the trained critic's mean gradient norm on interpolates is {float(norms.mean()):.3f}; "
                              "the penalty should hold it near 1")
-    print(f"WGAN-GP critic: correct (W_1 estimate {estimate:.3f}, true 2; "
-          f"mean gradient norm {float(norms.mean()):.3f})")
+    return estimate, float(norms.mean())

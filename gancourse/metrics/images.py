@@ -318,11 +318,11 @@ def mean_confidence(probs: torch.Tensor) -> float:
         >>> round(mean_confidence(torch.tensor([[0.9, 0.1], [0.5, 0.5]])), 6)
         0.7
     """
-    return float(probs.max(1).values.double().mean())
+    return float(probs.max(1).values.cpu().double().mean())  # float64 on the CPU: mps has none
 
 
 def feature_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and (unbiased) covariance of features (N, d), in float64.
+    """Mean and (unbiased) covariance of features (N, d), in float64 on the CPU (Apple's mps has no float64).
 
     Example:
         >>> mu, sigma = feature_statistics(torch.tensor([[0.0, 0.0], [2.0, 2.0]]))
@@ -331,7 +331,7 @@ def feature_statistics(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     """
     if features.dim() != 2 or len(features) < 2:
         raise ValueError(f"features must be (N, d) with N >= 2, got {tuple(features.shape)}")
-    x = features.double()
+    x = features.detach().cpu().double()
     return x.mean(0), torch.cov(x.T).reshape(x.shape[1], x.shape[1])
 
 
@@ -348,21 +348,22 @@ def frechet_distance(mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor,
 
     (Dowson & Landau 1982; the FID of Heusel et al. 2017.) The usual Tr((sigma1 sigma2)^1/2) is
     the same number, since sigma1 sigma2 and sigma1^1/2 sigma2 sigma1^1/2 are similar matrices;
-    the symmetric form lets both square roots be eigen-decompositions of PSD matrices, in float64.
+    the symmetric form lets both square roots be eigen-decompositions of PSD matrices, in float64
+    on the CPU (d x d is small, and Apple's mps has no float64).
 
     Example:
         >>> frechet_distance(torch.zeros(2), torch.eye(2), torch.tensor([3.0, 4.0]), torch.eye(2))
         25.0
     """
-    mu1, mu2 = mu1.double().flatten(), mu2.double().flatten()
-    sigma1, sigma2 = sigma1.double(), sigma2.double().to(sigma1.device)
+    mu1, mu2 = (m.detach().cpu().double().flatten() for m in (mu1, mu2))
+    sigma1, sigma2 = (s.detach().cpu().double() for s in (sigma1, sigma2))
     d = mu1.numel()
     if mu2.numel() != d or sigma1.shape != (d, d) or sigma2.shape != (d, d):
         raise ValueError(f"shapes do not match: mu1 {tuple(mu1.shape)}, sigma1 {tuple(sigma1.shape)}, "
                          f"mu2 {tuple(mu2.shape)}, sigma2 {tuple(sigma2.shape)}")
     root1 = _sqrt_psd(sigma1)
     cross = _sqrt_psd(root1 @ sigma2 @ root1)
-    value = (mu1 - mu2.to(mu1.device)).pow(2).sum() + torch.trace(sigma1) + torch.trace(sigma2) - 2 * torch.trace(cross)
+    value = (mu1 - mu2).pow(2).sum() + torch.trace(sigma1) + torch.trace(sigma2) - 2 * torch.trace(cross)
     return max(float(value), 0.0)
 
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ModeCoverage", "mode_coverage", "nearest_mode_distance", "PERFECT_HQ_2D", "CoverageSummary",
-           "summarize_coverage", "mean_and_standard_error"]
+__all__ = ["ModeCoverage", "mode_coverage", "nearest_mode_distance", "mode_shares", "PERFECT_HQ_2D",
+           "CoverageSummary", "summarize_coverage", "mean_and_standard_error"]
 
 PERFECT_HQ_2D = 1 - math.exp(-4.5)
 
@@ -53,6 +53,24 @@ def nearest_mode_distance(samples: torch.Tensor, centres: torch.Tensor) -> tuple
     """
     dist = torch.cdist(samples.float(), centres.to(samples.device).float())
     return dist.min(dim=1)
+
+
+def mode_shares(samples: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """The share of ``samples`` whose nearest centre is each mode, shape (K,), summing to 1.
+
+    Unlike the HQ counts of ``mode_coverage`` it counts every sample, near a mode or not: its maximum
+    is the share of the most popular mode, 1/K for samples spread evenly over K modes and 1 when they
+    all sit nearer one mode than any other (a pile, which need not be precise).
+
+    Example:
+        >>> centres = torch.tensor([[0.0, 0.0], [4.0, 0.0]])
+        >>> mode_shares(torch.tensor([[0.1, 0.0], [1.0, 3.0], [3.0, 0.0], [5.0, 1.0]]), centres).tolist()
+        [0.5, 0.5]
+    """
+    if len(samples) == 0:
+        raise ValueError(f"need at least one sample (N >= 1), got samples of shape {tuple(samples.shape)}")
+    _, idx = nearest_mode_distance(samples, centres)
+    return torch.bincount(idx.cpu(), minlength=centres.shape[0]).float() / len(samples)
 
 
 def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, hq_stds: float = 3.0) -> ModeCoverage:

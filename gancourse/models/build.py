@@ -1,27 +1,73 @@
 """Build a (generator, discriminator) pair by name, for the CLI, the dashboard and the lessons."""
 from __future__ import annotations
 
+import warnings
+
 from torch import nn
 
 from .._checks import positive_int
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
-from .norm import NORMS, check_norm
+from .norm import NORMS, CriticNormWarning, check_norm
 
-__all__ = ["MODELS", "NORMS", "build_models"]
+__all__ = ["MODELS", "NORMS", "build_models", "default_norms", "critic_norm_problem", "CriticNormWarning"]
 
 MODELS = ("mlp", "dcgan")
 
 
+def _is_critic_loss(loss: str | None) -> bool:
+    from ..config import CRITIC_LOSSES  # config imports nothing from models; imported late all the same
+
+    return loss in CRITIC_LOSSES
+
+
+def default_norms(model: str, loss: str | None = None) -> tuple[str, str]:
+    """(G's, D's) normalisation when none is chosen, for ``model`` trained with ``loss``.
+
+    MLPs: none in either. DCGAN: batch norm in both (Radford et al. 2015, Sec. 3), except that the
+    critic of ``wgan`` / ``wgan-gp`` gets layer norm: a critic scores each sample on its own, which
+    batch norm breaks, and Gulrajani et al. 2017 (Sec. 4) recommend layer norm in its place.
+
+    Example:
+        >>> default_norms("dcgan"), default_norms("dcgan", "wgan-gp"), default_norms("mlp", "wgan")
+        (('batch', 'batch'), ('batch', 'layer'), ('none', 'none'))
+    """
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODELS)}")
+    if model == "mlp":
+        return "none", "none"
+    return "batch", "layer" if _is_critic_loss(loss) else "batch"
+
+
+def critic_norm_problem(loss: str | None, d_norm: str | None) -> str | None:
+    """Why ``d_norm`` does not suit ``loss``'s critic, or None when it does (or D is not a critic).
+
+    Example:
+        >>> critic_norm_problem("nsgan", "batch") is None, critic_norm_problem("wgan-gp", "layer") is None
+        (True, True)
+        >>> critic_norm_problem("wgan-gp", "batch").split(":")[0]
+        'batch norm in a wgan-gp critic'
+    """
+    if d_norm != "batch" or not _is_critic_loss(loss):
+        return None
+    why = ("the per-sample gradient penalty is then ill-defined" if loss == "wgan-gp"
+           else "it is then no function f(x) of one sample")
+    return (f"batch norm in a {loss} critic: each score depends on the rest of its batch, so {why} "
+            "(Gulrajani et al. 2017, Sec. 4); training with it as asked. Use d_norm 'layer' or 'none' "
+            "(CLI: --norm layer or none, or leave --norm out) for the paper's critic")
+
+
 def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, width: int | None = None,
                  depth: int = 2, g_norm: str | None = None, d_norm: str | None = None,
-                 activation: str | None = None) -> tuple[nn.Module, nn.Module]:
+                 activation: str | None = None, loss: str | None = None) -> tuple[nn.Module, nn.Module]:
     """Return ``(G, D)`` for ``model`` in ``MODELS`` and one example's ``data_shape``.
 
     ``width`` is hidden units (MLP, default 128 for 2-D and 512 for images) or base channels
     (DCGAN, default 64); ``None`` means the default. ``z_dim``, ``width`` and ``depth`` (hidden
-    layers of an MLP) must be integers >= 1. Norms default to none for MLPs and batch norm for
-    DCGAN (its paper).
+    layers of an MLP) must be integers >= 1. A norm left at None is ``default_norms(model, loss)``:
+    none for MLPs, batch norm for DCGAN (its paper), layer norm in a DCGAN critic (``loss`` wgan or
+    wgan-gp). An explicit ``d_norm="batch"`` with a critic loss is built as asked (lesson 4 compares
+    it) with a ``CriticNormWarning`` saying why it is wrong.
 
     Example:
         >>> import torch
@@ -39,8 +85,17 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     is_image = len(data_shape) == 3
     if len(data_shape) not in (1, 3):
         raise ValueError(f"data_shape must be (features,) or (C, H, W), got {data_shape}")
+    if loss is not None:
+        from ..config import LOSSES
+
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; valid choices: {', '.join(LOSSES)}")
+    default_g, default_d = default_norms(model, loss)
+    g_norm, d_norm = check_norm(g_norm or default_g), check_norm(d_norm or default_d)
+    problem = critic_norm_problem(loss, d_norm)
+    if problem:
+        warnings.warn(problem, CriticNormWarning, stacklevel=2)
     if model == "mlp":
-        g_norm, d_norm = check_norm(g_norm or "none"), check_norm(d_norm or "none")
         width = width if width is not None else (512 if is_image else 128)
         G = MLPGenerator(z_dim, data_shape, width, depth, activation or "relu", g_norm)
         D = MLPDiscriminator(data_shape, width, depth, activation or "leaky_relu", d_norm)
@@ -48,7 +103,6 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     if not is_image or data_shape[1] != data_shape[2]:
         raise ValueError(f"model 'dcgan' needs square images (C, H, W), got data_shape={data_shape}; "
                          "use model='mlp' for 2-D data")
-    g_norm, d_norm = check_norm(g_norm or "batch"), check_norm(d_norm or "batch")
     channels, size = data_shape[0], data_shape[1]
     width = width if width is not None else 64
     return (DCGANGenerator(z_dim, channels, size, width, g_norm),

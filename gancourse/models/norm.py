@@ -54,3 +54,12 @@ def norm_2d(norm: str, channels: int, size: int) -> nn.Module:
     if norm == "layer":
         return nn.GroupNorm(1, channels)  # one group = per-sample norm over C, H, W
     return nn.Identity()
+
+
+class CriticNormWarning(UserWarning):
+    """Batch norm was asked for in the critic of a Wasserstein loss (``wgan``, ``wgan-gp``).
+
+    Example:
+        >>> issubclass(CriticNormWarning, UserWarning)
+        True
+    """

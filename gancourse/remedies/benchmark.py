@@ -20,7 +20,7 @@ from ..config import TrainConfig
 from ..data import MixtureSampler, make_mixture
 from ..data.mixtures import Mixture
 from ..device import pick_device
-from ..metrics.mixtures import ModeCoverage, mode_coverage
+from ..metrics.mixtures import ModeCoverage, mode_coverage, mode_shares
 from ..models.mlp import MLPDiscriminator, MLPGenerator
 from ..train import Trainer
 from .minibatch_std import with_minibatch_std
@@ -28,7 +28,8 @@ from .mixture_latent import MixtureLatent
 from .packing import PackedDiscriminator
 
 __all__ = ["Method", "Setup", "METHODS", "LATENT_COMPONENTS", "UNROLLED_ADAM", "RunResult", "Rescale",
-           "build_trainer", "evaluate", "run_method", "run_benchmark", "lr_decay_callback", "generated_points"]
+           "COLLAPSE_SETUP", "COLLAPSE_METHODS", "PAPER_SETUP", "build_trainer", "evaluate", "run_method",
+           "run_benchmark", "lr_decay_callback", "generated_points", "seconds_per_run"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,29 @@ class Setup:
 
     def replace(self, **changes) -> Setup:
         return replace(self, **changes)
+
+
+PAPER_SETUP = Setup(steps=25_000, batch_size=512, z_dim=256, lr_g=1e-3, lr_d=1e-4, beta1=0.5, beta2=0.999,
+                    g_activation="tanh", d_activation="tanh", decay_start=0.0, decay_to=1.0, rescale=False,
+                    latent_scale=1.0)
+"""The networks and optimiser of VEEGAN and Metz et al. 2017 (as restated by GDPP): z in R^256, G and D
+2 x FC128 tanh, Adam beta1 = 0.5, lr 1e-3 for G and 1e-4 for D, batches of 512, 25k iterations, constant
+learning rates, no rescaling."""
+
+COLLAPSE_SETUP = PAPER_SETUP.replace(steps=2000, batch_size=256, z_dim=16, lr_d=1e-3, g_activation="relu",
+                                     d_activation="leaky_relu")
+"""The nearest setting to ``PAPER_SETUP`` in which the plain GAN collapses within a CPU budget (lesson 1's
+2-D networks): the same widths, depth, Adam betas and lr_g, but ReLU / LeakyReLU(0.2) instead of tanh,
+z in R^16 instead of R^256, D's rate 1e-3 (equal to G's) instead of 1e-4, batches of 256 instead of 512,
+and 2,000 steps instead of 25,000. ``benchmarks/lesson2_collapse.py`` measures both."""
+
+COLLAPSE_METHODS: dict[str, Method] = {m.name: m for m in (
+    METHODS["GAN"], METHODS["PacGAN2"], METHODS["PacGAN4"], METHODS["minibatch std"],
+    replace(METHODS["unrolled GAN (5 steps)"], lr_g=None, lr_d=None, beta1=None, beta2=None),
+    METHODS["WGAN-GP"], METHODS["mixture latent"],
+)}
+"""The remedies as run in ``COLLAPSE_SETUP``: every one with that setting's own Adam (the unrolled GAN
+included: Metz et al. ran it with these betas)."""
 
 
 class Rescale(nn.Module):
@@ -265,8 +289,10 @@ def generated_points(trainer: Trainer, samples: int = 2500, seed: int = 12345) -
 
 @dataclass
 class RunResult:
-    """One trained run: what it was, its final score, a trace of (step, modes, HQ), its time in
-    seconds and the 2,500 scored points (``samples``, CPU) for pictures.
+    """One trained run: what it was, its final score, its time in seconds and the 2,500 scored points
+    (``samples``, CPU) for pictures. With ``trace_every``, ``trace`` holds (step, modes captured, HQ
+    fraction, share of the most popular mode) along the way, scored on the same ``Setup.samples``
+    fixed latent codes as the final score, and ``frames`` the generated points at those steps.
 
     Example:
         >>> result = run_method("grid", "GAN", Setup(steps=2, samples=100), device="cpu")
@@ -279,26 +305,35 @@ class RunResult:
     seed: int
     coverage: ModeCoverage
     seconds: float
-    trace: list[tuple[int, int, float]] = field(default_factory=list)
+    trace: list[tuple[int, int, float, float]] = field(default_factory=list)
     samples: torch.Tensor | None = None
+    frames: list[torch.Tensor] = field(default_factory=list)
 
 
 def run_method(data: str, method: Method | str, setup: Setup = Setup(), seed: int = 0, *,
                device: str | torch.device = "auto", trace_every: int = 0, progress: bool = False) -> RunResult:
-    """Train one method on one dataset for one seed and score it (``trace_every`` > 0 also records
-    modes captured and % HQ along the way, on 1,000 samples).
+    """Train one method on one dataset for one seed and score it (``trace_every`` > 0 also records,
+    every that many steps, the score of ``setup.samples`` points and the points themselves).
 
     Example:
         >>> run_method("ring", "GAN", Setup(steps=20), device="cpu").coverage.num_modes
         8
+        >>> [step for step, *_ in run_method("ring", "GAN", Setup(steps=20), device="cpu", trace_every=10).trace]
+        [10, 20]
     """
-    trace: list[tuple[int, int, float]] = []
+    trace: list[tuple[int, int, float, float]] = []
+    frames: list[torch.Tensor] = []
     callbacks = []
     if trace_every:
+        mixture = _check_dataset(data)
+
         def record(trainer: Trainer) -> None:
             if trainer.step % trace_every == 0:
-                cov = evaluate(trainer, data, samples=1000)
-                trace.append((trainer.step, cov.modes_captured, cov.hq_fraction))
+                points = generated_points(trainer, setup.samples)
+                cov = mode_coverage(points, mixture.centres, mixture.std)
+                top = float(mode_shares(points, mixture.centres).max())
+                trace.append((trainer.step, cov.modes_captured, cov.hq_fraction, top))
+                frames.append(points)
         callbacks.append(record)
     trainer = build_trainer(data, method, setup, seed, device=device, callbacks=callbacks,
                             callback_every=math.gcd(10, trace_every) if trace_every else 10)
@@ -309,7 +344,7 @@ def run_method(data: str, method: Method | str, setup: Setup = Setup(), seed: in
     points = generated_points(trainer, setup.samples)
     mixture = _check_dataset(data)
     coverage = mode_coverage(points, mixture.centres, mixture.std)
-    return RunResult(data, name, seed, coverage, seconds, trace, points)
+    return RunResult(data, name, seed, coverage, seconds, trace, points, frames)
 
 
 @contextlib.contextmanager
@@ -327,16 +362,16 @@ def _one_cpu_thread(device: torch.device):
 
 def _run_job(job: tuple) -> RunResult:
     # Runs in a worker process: one thread each, so two workers use two cores without contention.
-    data, method, setup, seed, device = job
+    data, method, setup, seed, device, trace_every = job
     torch.set_num_threads(1)
-    return run_method(data, method, setup, seed, device=device)
+    return run_method(data, method, setup, seed, device=device, trace_every=trace_every)
 
 
 def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seeds: Sequence[int],
                   setup: Setup = Setup(), *, device: str | torch.device = "auto", workers: int = 1,
-                  progress: bool = True) -> list[RunResult]:
+                  progress: bool = True, trace_every: int = 0) -> list[RunResult]:
     """Every (dataset, method, seed) combination with the same ``setup``; one line per run when
-    ``progress``. Results come back in that order.
+    ``progress``. Results come back in that order; ``trace_every`` as in ``run_method``.
 
     ``workers > 1`` trains that many runs at once in separate processes (CPU only: the runs are
     small, so on a laptop two single-threaded processes finish about twice as fast as one process
@@ -355,7 +390,8 @@ def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seed
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got workers={workers!r}")
     device = pick_device(str(device))
-    jobs = [(data, method, setup, seed, str(device)) for data in datasets for method in methods for seed in seeds]
+    jobs = [(data, method, setup, seed, str(device), trace_every)
+            for data in datasets for method in methods for seed in seeds]
 
     def report(result: RunResult) -> RunResult:
         if progress:
@@ -365,8 +401,8 @@ def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seed
 
     if workers == 1 or device.type != "cpu" or len(jobs) == 1:
         with _one_cpu_thread(device):
-            return [report(run_method(data, method, setup, seed, device=dev))
-                    for data, method, setup, seed, dev in jobs]
+            return [report(run_method(data, method, setup, seed, device=dev, trace_every=every))
+                    for data, method, setup, seed, dev, every in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -374,3 +410,18 @@ def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seed
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         return [report(result) for result in pool.map(_run_job, jobs)]
+
+
+def seconds_per_run(results: Sequence[RunResult]) -> dict[str, float]:
+    """Mean training time in seconds of one run of each method (over datasets and seeds), in run order.
+
+    Example:
+        >>> from gancourse.metrics.mixtures import ModeCoverage
+        >>> cov = ModeCoverage(8, 8, 1.0, 0.0, [1] * 8)
+        >>> seconds_per_run([RunResult("ring", "GAN", 0, cov, 2.0), RunResult("grid", "GAN", 0, cov, 4.0)])
+        {'GAN': 3.0}
+    """
+    times: dict[str, list[float]] = {}
+    for r in results:
+        times.setdefault(r.method, []).append(r.seconds)
+    return {method: sum(t) / len(t) for method, t in times.items()}

@@ -18,6 +18,10 @@ class PublishedResult:
     """One published row: the paper and table (``source``), the method, the dataset ("ring" or
     "grid"), modes captured, % high-quality samples and, where given, the reverse KL.
 
+    ``modes_se`` / ``hq_se`` / ``kl_se`` are the paper's standard errors where this table holds them
+    (None: not recorded here; PacGAN prints them, VEEGAN and GDPP do not). A verdict against a row
+    without one counts our standard error only.
+
     Example:
         >>> row = published("ring")[0]
         >>> row.source, row.method, row.modes, row.hq_percent, row.kl
@@ -30,6 +34,9 @@ class PublishedResult:
     modes: float
     hq_percent: float
     kl: float | None = None
+    modes_se: float | None = None
+    hq_se: float | None = None
+    kl_se: float | None = None
 
 
 _VEEGAN = "VEEGAN (Srivastava et al. 2017) Table 1"

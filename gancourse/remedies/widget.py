@@ -27,7 +27,7 @@ from ..train import Trainer, TrainingDiverged
 from ..widgets.render import figure_png
 from .benchmark import LATENT_COMPONENTS, UNROLLED_ADAM, Method, Setup, build_trainer, evaluate
 
-__all__ = ["ModeCollapseExplorer", "REMEDIES", "remedy_method", "ExplorerRun"]
+__all__ = ["ModeCollapseExplorer", "REMEDIES", "remedy_method", "strength_choices", "ExplorerRun"]
 
 REMEDIES: dict[str, tuple[str, int, int, int] | None] = {
     # remedy: (what the strength slider sets, min, max, default); None: no strength
@@ -38,6 +38,31 @@ REMEDIES: dict[str, tuple[str, int, int, int] | None] = {
     "WGAN-GP": ("critic steps", 1, 10, 5),
     "mixture latent": ("components K", 2, 256, LATENT_COMPONENTS),
 }
+
+_SPLITS_THE_BATCH = ("PacGAN", "minibatch std")
+"""Remedies whose strength splits the batch: packs of m samples, groups of G for the statistic."""
+
+
+def strength_choices(remedy: str, batch_size: int = 128) -> list[int]:
+    """The strengths the slider offers for ``remedy``: its range from ``REMEDIES``, keeping only
+    pack sizes and group sizes that divide ``batch_size`` (any other fails on the first batch).
+
+    Example:
+        >>> strength_choices("PacGAN", 128), strength_choices("minibatch std", 96)
+        ([2, 4, 8], [2, 3, 4, 6, 8, 12, 16])
+        >>> strength_choices("GAN")
+        []
+    """
+    if remedy not in REMEDIES:
+        raise ValueError(f"unknown remedy {remedy!r}; valid choices: {', '.join(REMEDIES)}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got batch_size={batch_size!r}")
+    spec = REMEDIES[remedy]
+    if spec is None:
+        return []
+    _, low, high, _ = spec
+    values = range(low, high + 1)
+    return [v for v in values if batch_size % v == 0] if remedy in _SPLITS_THE_BATCH else list(values)
 
 
 def remedy_method(remedy: str, strength: int | None = None) -> Method:
@@ -90,12 +115,12 @@ class ModeCollapseExplorer:
 
     ``setup`` is the shared benchmark ``Setup`` (default ``Setup()``; its ``steps`` is replaced by
     the steps slider); ``plot_every`` is the period, in steps, of the coverage measurement (1,000
-    samples) and redraw.
+    samples) and redraw. The strength slider offers ``strength_choices(remedy, setup.batch_size)``.
 
     Example:
-        >>> explorer = ModeCollapseExplorer(data="ring", remedy="PacGAN", strength=3)
-        >>> explorer.method().pack, explorer.strength.description, explorer.runs
-        (3, 'pack size m', [])
+        >>> explorer = ModeCollapseExplorer(data="ring", remedy="PacGAN", strength=2)
+        >>> explorer.method().pack, explorer.strength.description, explorer.strength.options, explorer.runs
+        (2, 'pack size m', (2, 4, 8), [])
         >>> explorer.remedy.value = "unrolled GAN"  # what picking it in the dropdown does
         >>> explorer.strength.description, explorer.method().unroll_steps
         ('unroll steps K', 5)
@@ -108,11 +133,16 @@ class ModeCollapseExplorer:
             raise ValueError(f"data must be 'ring' or 'grid', got {data!r}")
         remedy_method(remedy, strength)  # validates remedy and strength
         self.setup = setup if setup is not None else Setup()
+        choices = strength_choices(remedy, self.setup.batch_size)
+        if strength is not None and choices and strength not in choices:
+            raise ValueError(f"{remedy} {REMEDIES[remedy][0]} {strength} does not divide the batch of "
+                             f"{self.setup.batch_size}; valid choices: {', '.join(map(str, choices))}")
         self.plot_every, self.device = plot_every, device
         style = {"description_width": "100px"}
         self.data = W.Dropdown(options=["ring", "grid"], value=data, description="dataset", style=style)
         self.remedy = W.Dropdown(options=list(REMEDIES), value=remedy, description="remedy", style=style)
-        self.strength = W.IntSlider(value=2, min=1, max=2, description="strength", style=style)
+        # A SelectionSlider, not an IntSlider: pack and group sizes skip the values that do not divide the batch.
+        self.strength = W.SelectionSlider(options=[1], value=1, description="strength", style=style)
         self.steps = W.IntSlider(value=steps, min=100, max=max(10000, steps), step=100, description="steps",
                                  style=style)
         self.seed = W.IntSlider(value=seed, min=0, max=20, description="seed", style=style)
@@ -142,12 +172,12 @@ class ModeCollapseExplorer:
         if spec is None:
             self.strength.description, self.strength.disabled = "strength", True
             return
-        label, low, high, default = spec
-        # Widen before narrowing so the slider never holds a value outside [min, max].
-        self.strength.max = max(self.strength.max, high)
-        self.strength.min = low
-        self.strength.max = high
-        self.strength.value = default if value is None else value
+        label, _, _, default = spec
+        choices = strength_choices(self.remedy.value, self.setup.batch_size)
+        if value is None:  # the remedy's default, or the nearest value that divides the batch
+            value = min(choices, key=lambda v: (abs(v - default), v))
+        self.strength.options = choices
+        self.strength.value = value
         self.strength.description, self.strength.disabled = label, False
 
     def method(self) -> Method:

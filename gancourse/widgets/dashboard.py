@@ -15,15 +15,17 @@ Example (in a notebook)::
 from __future__ import annotations
 
 import threading
+import warnings
 from dataclasses import dataclass, field
 
 import ipywidgets as W
 import torch
 from matplotlib.figure import Figure
 
-from ..config import LOSSES, OPTIMIZERS, PRESETS, TrainConfig
+from ..config import CRITIC_LOSSES, LOSSES, OPTIMIZERS, PRESETS, TrainConfig
 from ..data import DATASETS, is_image_dataset, make_mixture
 from ..models import MODELS
+from ..models.build import CriticNormWarning, critic_norm_problem
 from ..train import History, Trainer, TrainingDiverged
 from .render import Snapshot, draw_snapshot, figure_png, live_figure, snapshot
 
@@ -68,7 +70,9 @@ class Dashboard:
     ``controls`` limits which knobs are shown (default: all of ``CONTROLS``); hidden knobs keep their
     values. Keyword arguments set initial values (``lr_g=1e-3``, ``n_critic=5``, ``steps=500``, ...).
     ``plot_every`` is the live-plot period in steps (default: about 20 frames per run, and at least one
-    frame every ``MAX_PLOT_EVERY`` steps so that a long run still looks live).
+    frame every ``MAX_PLOT_EVERY`` steps so that a long run still looks live). Choosing ``wgan`` or
+    ``wgan-gp`` loads the paper's settings and unticks batch norm (their critic has none); ticking it
+    again is lesson 4's experiment: the run goes ahead with a note saying what is wrong with it.
 
     Example:
         >>> dash = Dashboard(data="ring", loss="wgan-gp", steps=4, z_dim=4, width=16, device="cpu", plot_every=4)
@@ -93,7 +97,7 @@ class Dashboard:
                   "n_critic": defaults.n_critic, "clip_on": loss == "wgan", "clip": 0.01,
                   "gp_lambda": defaults.gp_lambda, "batch_norm": False, "batch_size": defaults.batch_size,
                   "steps": 1000, "seed": 0}
-        if loss in ("wgan", "wgan-gp"):
+        if loss in CRITIC_LOSSES:
             values.update({k: v for k, v in PRESETS[loss].items() if k in values})
             values["clip_on"] = loss == "wgan"
         bad = set(initial) - set(values)
@@ -122,6 +126,7 @@ class Dashboard:
         self._trainer: Trainer | None = None
         self._thread: threading.Thread | None = None
         self._stop_requested = False
+        self._note = ""  # what is wrong with the current run's settings, kept under its result
         self.widget = self._layout()
         self.plot.value = figure_png(live_figure(None, History(), "press Train"))
 
@@ -171,15 +176,18 @@ class Dashboard:
     def _on_loss_change(self, change) -> None:
         # Switching objective loads that paper's settings: a WGAN with DCGAN's Adam settings is a
         # different (and usually failing) experiment, which the learner can still make by hand.
+        # The paper's critic has no batch norm (Gulrajani et al. 2017, Sec. 4), so a critic loss
+        # unticks it; ticking it again is lesson 4's experiment, run with a note.
         loss = change["new"]
-        settings = dict(PRESETS.get(loss, {})) if loss in ("wgan", "wgan-gp") else {
+        settings = dict(PRESETS.get(loss, {})) if loss in CRITIC_LOSSES else {
             k: self._initial[k] for k in ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic")}
         for key, value in settings.items():
             if key in self.controls and key != "batch_size":
                 self.controls[key].value = value
         self.controls["clip_on"].value = loss == "wgan"
-        if loss in ("wgan", "wgan-gp"):
-            self._say(f"loaded the paper's settings for {loss}", "info")
+        self.controls["batch_norm"].value = False if loss in CRITIC_LOSSES else self._initial["batch_norm"]
+        if loss in CRITIC_LOSSES:
+            self._say(f"loaded the paper's settings for {loss} (no batch norm in the critic)", "info")
 
     def _say(self, text: str, kind: str = "info") -> None:
         colour = {"info": "#555", "error": "#b00", "ok": "#070"}[kind]
@@ -213,13 +221,16 @@ class Dashboard:
             cfg = self.config()
             v = self.values()
             norm = "batch" if v["batch_norm"] else "none"
-            trainer = Trainer.from_names(v["data"], v["model"], cfg, width=self.width, g_norm=norm, d_norm=norm)
+            with warnings.catch_warnings():  # shown in the message line instead
+                warnings.simplefilter("ignore", CriticNormWarning)
+                trainer = Trainer.from_names(v["data"], v["model"], cfg, width=self.width, g_norm=norm, d_norm=norm)
         except (ValueError, RuntimeError) as err:
             self._say(f"cannot train with these settings: {err}", "error")
             return None
-        if cfg.loss == "wgan-gp" and v["batch_norm"]:
-            self._say("note: batch norm in a gradient-penalty critic makes each score depend on the whole batch, "
-                      "so the per-sample penalty is ill-defined (Gulrajani et al. 2017, Sec. 4)", "info")
+        problem = critic_norm_problem(cfg.loss, norm)
+        self._note = f"note: {problem.split('; training with it')[0]}" if problem else ""
+        if problem:
+            self._say(self._note, "info")
         else:
             self._say("")
         run = Run(label=self._label(cfg, v), cfg=cfg, setup=dict(trainer.setup, batch_norm=v["batch_norm"]))
@@ -280,7 +291,7 @@ class Dashboard:
         try:
             trainer.train(progress=False)
             run.status = "stopped" if self._stop_requested else "finished"
-            self._say(f"{run.status}: {trainer.step} steps", "ok")
+            self._say(f"{run.status}: {trainer.step} steps" + (f"; {self._note}" if self._note else ""), "ok")
         except TrainingDiverged as err:
             run.status = "diverged"
             self._say(str(err), "error")

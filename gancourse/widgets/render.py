@@ -39,16 +39,21 @@ class Snapshot:
     logits: bool = False
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render a Figure to PNG bytes (Agg, no display needed).
+def figure_png(fig: Figure, dpi: float | None = None) -> bytes:
+    """Render a Figure to PNG bytes (Agg, no display needed), by default at the figure's own dpi.
+
+    The figure's dpi is the course style's (``gancourse.plot.COURSE_STYLE``, 100) unless it was made
+    with another, so a dashboard frame has the same pixels per inch, and its text the same size on
+    screen, as the notebook's inline figures.
 
     Example:
-        >>> figure_png(Figure(figsize=(1, 1)))[:4]
-        b'\\x89PNG'
+        >>> png = figure_png(Figure(figsize=(2, 1)))
+        >>> png[:4], int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # width, height
+        (b'\\x89PNG', 200, 100)
     """
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi)
     return buffer.getvalue()
 
 
@@ -97,7 +102,7 @@ def draw_snapshot(snap: Snapshot, ax, title: str | None = None) -> None:
     else:
         plot_scatter(snap.real, snap.fake.clamp(-1e3, 1e3), extent=snap.extent, ax=ax, heat=snap.heat,
                      logits=snap.logits, colorbar=False)
-    ax.set_title(title or f"step {snap.step}", fontsize=9)
+    ax.set_title(title or f"step {snap.step}")
 
 
 def live_figure(snap: Snapshot | None, history, title: str = "") -> Figure:
@@ -111,7 +116,8 @@ def live_figure(snap: Snapshot | None, history, title: str = "") -> Figure:
         >>> len(fig.axes), [len(ax.lines) for ax in fig.axes]
         (3, [0, 2, 2])
     """
-    fig = Figure(figsize=(12, 3.6))
+    # 9.6 x 3.2 in at the course's 100 dpi: 960 px, the dashboard's widest, so it is shown 1:1.
+    fig = Figure(figsize=(9.6, 3.2))
     axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.1, 1, 1]})
     if snap is not None:
         draw_snapshot(snap, axes[0])
@@ -124,6 +130,6 @@ def live_figure(snap: Snapshot | None, history, title: str = "") -> Figure:
         for ax in axes[1:]:
             ax.set_axis_off()
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
