@@ -2,7 +2,9 @@
 
 Each lesson has its own module (``lesson1``, ``lesson2``, ...); every ``check_*`` function is also
 reachable here, e.g. ``gancourse.exercises.check_optimal_discriminator``. A check prints a short
-success line or raises ``AssertionError`` saying what is wrong, never a bare traceback of our code.
+success line, prints "not done yet" and a hint while your function is still the stub (it raises
+``NotImplementedError`` or returns ``None`` / ``...``), or raises ``AssertionError`` saying what is wrong,
+never a bare traceback of our code.
 """
 from __future__ import annotations
 

@@ -8,42 +8,16 @@ hint naming what is wrong otherwise. The notebook's later cells use the versions
 """
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
+from ._stub import call_answer, reports_stub
+
 __all__ = ["check_optimal_discriminator", "check_js_divergence", "check_nonsaturating_loss",
            "optimal_discriminator", "js_divergence", "nonsaturating_loss"]
-
-
-class _NotDone(Exception):
-    """The learner's function is still the stub."""
-
-
-def _call(fn: Callable, *args):
-    try:
-        value = fn(*args)
-    except NotImplementedError as err:
-        raise _NotDone("still raises NotImplementedError") from err
-    if value is None or value is Ellipsis:
-        raise _NotDone(f"returns {value!r}")
-    return value
-
-
-def _reports_stub(hint: str) -> Callable[[Callable], Callable]:
-    """Turn a stub (NotImplementedError, None, Ellipsis) into a printed "not done yet" + hint, no traceback."""
-    def decorate(check: Callable) -> Callable:
-        @functools.wraps(check)
-        def wrapper(fn):
-            try:
-                return check(fn)
-            except _NotDone as why:
-                print(f"{check.__name__}: not done yet (your function {why}). Hint: {hint}")
-        return wrapper
-    return decorate
 
 
 def _as_tensor(value, name: str) -> torch.Tensor:
@@ -90,7 +64,7 @@ def nonsaturating_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return F.softplus(-fake_logits).mean()
 
 
-@_reports_stub("maximise p_data * log D + p_g * log(1 - D) over D in [0, 1] at each point: "
+@reports_stub("maximise p_data * log D + p_g * log(1 - D) over D in [0, 1] at each point: "
                "set the derivative p_data / D - p_g / (1 - D) to zero and solve for D.")
 def check_optimal_discriminator(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(p_data, p_g)`` = D*(x) = p_data(x) / (p_data(x) + p_g(x)) (Proposition 1).
@@ -108,7 +82,7 @@ def check_optimal_discriminator(fn: Callable[[torch.Tensor, torch.Tensor], torch
     p = torch.tensor([1.0, 0.0, 0.3, 2.0, 0.25], dtype=torch.float64)
     q = torch.tensor([0.0, 1.0, 0.3, 0.5, 0.75], dtype=torch.float64)
     expected = torch.tensor([1.0, 0.0, 0.5, 0.8, 0.25], dtype=torch.float64)
-    got = _as_tensor(_call(fn, p, q), "your function")
+    got = _as_tensor(call_answer(fn, p, q), "your function")
     if got.shape != expected.shape:
         raise AssertionError(f"expected one value per point, shape {tuple(expected.shape)}, got {tuple(got.shape)}")
     if torch.allclose(got, 1 - expected, atol=1e-6):
@@ -121,7 +95,7 @@ def check_optimal_discriminator(fn: Callable[[torch.Tensor, torch.Tensor], torch
     print("optimal discriminator: correct")
 
 
-@_reports_stub("build the mixture m = (p + q) / 2, compute KL(p || m) and KL(q || m) as sums of a * log(a / b) "
+@reports_stub("build the mixture m = (p + q) / 2, compute KL(p || m) and KL(q || m) as sums of a * log(a / b) "
                "over the entries where a > 0 (torch.where), and average the two.")
 def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(p, q)`` = JS(p || q) = KL(p || m)/2 + KL(q || m)/2, m = (p + q)/2, natural log,
@@ -141,7 +115,7 @@ def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
          "p = (1, 0), q = (1/2, 1/2)"),
     ]
     for p, q, expected, what in cases:
-        got = float(_as_tensor(_call(fn, p.double(), q.double()), "your function"))
+        got = float(_as_tensor(call_answer(fn, p.double(), q.double()), "your function"))
         if not math.isfinite(got):
             raise AssertionError(f"{what}: got {got}; remember 0 * log 0 = 0 (mask the zero entries)")
         if abs(got - expected) > 1e-6:
@@ -149,12 +123,12 @@ def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
             hint = " (did you use log base 2? the lesson uses natural log)" if base2 else ""
             raise AssertionError(f"{what}: expected {expected:.6f}, got {got:.6f}{hint}")
     p, q = torch.tensor([0.7, 0.2, 0.1], dtype=torch.float64), torch.tensor([0.1, 0.3, 0.6], dtype=torch.float64)
-    if abs(float(_call(fn, p, q)) - float(_call(fn, q, p))) > 1e-9:
+    if abs(float(call_answer(fn, p, q)) - float(call_answer(fn, q, p))) > 1e-9:
         raise AssertionError("JS must be symmetric: JS(p||q) = JS(q||p); did you compute a single KL?")
     print("Jensen-Shannon divergence: correct")
 
 
-@_reports_stub("-log sigmoid(t) = log(1 + exp(-t)) = softplus(-t); take the mean over the batch.")
+@reports_stub("-log sigmoid(t) = log(1 + exp(-t)) = softplus(-t); take the mean over the batch.")
 def check_nonsaturating_loss(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(fake_logits)`` = -mean log D(G(z)) with D = sigmoid(logit), stable for any logit.
 
@@ -164,7 +138,7 @@ def check_nonsaturating_loss(fn: Callable[[torch.Tensor], torch.Tensor]) -> None
     """
     logits = torch.tensor([-3.0, 0.0, 2.0, 0.5], dtype=torch.float64)
     expected = -torch.log(torch.sigmoid(logits)).mean()
-    got = float(_as_tensor(_call(fn, logits), "your loss"))
+    got = float(_as_tensor(call_answer(fn, logits), "your loss"))
     if abs(got - float(torch.log(1 - torch.sigmoid(logits)).mean())) < 1e-9:
         raise AssertionError("that is the saturating (minimax) loss log(1 - D(G(z))); the non-saturating one is "
                              "-log D(G(z))")
@@ -175,7 +149,7 @@ def check_nonsaturating_loss(fn: Callable[[torch.Tensor], torch.Tensor]) -> None
     if abs(got - float(expected)) > 1e-6:
         raise AssertionError(f"on logits {logits.tolist()} expected {float(expected):.6f}, got {got:.6f}")
     extreme = torch.tensor([-1000.0, 1000.0], dtype=torch.float64, requires_grad=True)
-    value = _as_tensor(_call(fn, extreme), "your loss")
+    value = _as_tensor(call_answer(fn, extreme), "your loss")
     number = float(value.detach())
     if not math.isfinite(number):
         raise AssertionError(f"at logits -1000 and 1000 your loss is {number}: log(sigmoid(t)) underflows; "

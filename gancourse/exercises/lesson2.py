@@ -9,7 +9,6 @@ hint naming what is wrong otherwise. The notebook's later cells use the package'
 """
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 
@@ -18,35 +17,9 @@ import torch
 from ..metrics.mixtures import mode_coverage
 from ..remedies.minibatch_std import minibatch_std
 from ..remedies.packing import pack_samples
+from ._stub import call_answer, reports_stub
 
 __all__ = ["check_coverage", "check_pack", "check_minibatch_std", "coverage", "pack", "batch_std"]
-
-
-class _NotDone(Exception):
-    """The learner's function is still the stub."""
-
-
-def _call(fn: Callable, *args):
-    try:
-        value = fn(*args)
-    except NotImplementedError as err:
-        raise _NotDone("still raises NotImplementedError") from err
-    if value is None or value is Ellipsis:
-        raise _NotDone(f"returns {value!r}")
-    return value
-
-
-def _reports_stub(hint: str) -> Callable[[Callable], Callable]:
-    # A stub gets one printed line and no traceback, so an unsolved exercise never stops the notebook.
-    def decorate(check: Callable) -> Callable:
-        @functools.wraps(check)
-        def wrapper(fn):
-            try:
-                return check(fn)
-            except _NotDone as why:
-                print(f"{check.__name__}: not done yet (your function {why}). Hint: {hint}")
-        return wrapper
-    return decorate
 
 
 def coverage(samples: torch.Tensor, centres: torch.Tensor, std: float) -> tuple[int, float]:
@@ -84,7 +57,7 @@ def _close(a: float, b: float, tol: float = 1e-4) -> bool:
     return abs(float(a) - float(b)) <= tol
 
 
-@_reports_stub("torch.cdist(samples, centres).min(dim=1) gives each sample's nearest centre and its distance; "
+@reports_stub("torch.cdist(samples, centres).min(dim=1) gives each sample's nearest centre and its distance; "
                "a sample is HQ when that distance is <= 3 * std, and the modes captured are the distinct "
                "nearest centres of the HQ samples.")
 def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> None:
@@ -114,7 +87,7 @@ def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> 
          "0.45 is nearest to centre 0 and 0.55 to centre 1: a sample belongs to its NEAREST centre"),
     ]
     for samples, std, modes, hq, what in cases:
-        got = _call(fn, samples, centres, std)
+        got = call_answer(fn, samples, centres, std)
         assert isinstance(got, tuple) and len(got) == 2, f"return a tuple (modes_captured, hq_fraction), got {got!r}"
         got_modes, got_hq = got
         assert int(got_modes) == modes, (f"modes captured: expected {modes}, got {got_modes} ({what}). "
@@ -124,7 +97,7 @@ def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> 
     print(f"check_coverage: all {len(cases)} cases pass.")
 
 
-@_reports_stub("x.reshape(B // m, m * x.shape[1], *x.shape[2:]) puts m consecutive samples side by side; "
+@reports_stub("x.reshape(B // m, m * x.shape[1], *x.shape[2:]) puts m consecutive samples side by side; "
                "check x.shape[0] % m first and raise ValueError when it is not 0.")
 def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     """Check ``fn(x, m)``: groups of m consecutive samples stacked along axis 1 (PacGAN packing).
@@ -138,7 +111,7 @@ def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
         check_pack: all 4 cases pass.
     """
     x = torch.arange(12.0).view(6, 2)
-    got = _call(fn, x, 3)
+    got = call_answer(fn, x, 3)
     assert isinstance(got, torch.Tensor), f"return a tensor, got {type(got).__name__}"
     assert tuple(got.shape) == (2, 6), (
         f"6 points of 2 features in packs of 3 should give shape (2, 6), got {tuple(got.shape)}")
@@ -160,7 +133,7 @@ def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     print("check_pack: all 4 cases pass.")
 
 
-@_reports_stub("x.flatten(1).var(dim=0, correction=0) is each feature's population variance over the batch; "
+@reports_stub("x.flatten(1).var(dim=0, correction=0) is each feature's population variance over the batch; "
                "take its square root (+ 1e-8 inside), average over features, and repeat it for every sample.")
 def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(x) -> (B,)``: the minibatch standard deviation statistic of Karras et al. 2018
@@ -175,7 +148,7 @@ def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     x = torch.tensor([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0], [6.0, 1.0]])
     # feature 0: values 0, 2, 4, 6, mean 3, population variance (9 + 1 + 1 + 9) / 4 = 5; feature 1: std 0
     expected = math.sqrt(5) / 2
-    got = _call(fn, x)
+    got = call_answer(fn, x)
     assert isinstance(got, torch.Tensor), f"return a tensor of shape (B,), got {type(got).__name__}"
     assert tuple(got.shape) == (4,), f"return one value per sample, shape (4,), got {tuple(got.shape)}"
     if _close(got[0], math.sqrt(20 / 3) / 2, 1e-3):

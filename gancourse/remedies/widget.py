@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from ..data import make_mixture
 from ..metrics.mixtures import ModeCoverage
+from ..plot import FAKE_COLOR, REAL_COLOR
 from ..train import Trainer, TrainingDiverged
 from ..widgets.render import figure_png
 from .benchmark import LATENT_COMPONENTS, UNROLLED_ADAM, Method, Setup, build_trainer, evaluate
@@ -256,21 +257,21 @@ class ModeCollapseExplorer:
         """Left: real modes and 1,000 generated points; right: modes captured over steps, every run."""
         data = run.data if run is not None else self.data.value
         mixture = make_mixture(data)
-        fig = Figure(figsize=(10, 4.2))
+        fig = Figure(figsize=(9, 3.8))  # 900 px: the widget shows it 1:1
         ax_points, ax_curve = fig.subplots(1, 2)
         centres = mixture.centres
-        ax_points.scatter(centres[:, 0], centres[:, 1], s=60, facecolors="none", edgecolors="tab:blue",
+        ax_points.scatter(centres[:, 0], centres[:, 1], s=60, facecolors="none", edgecolors=REAL_COLOR,
                           label="modes (centres)")
         if trainer is not None:
             z = torch.randn(1000, trainer.cfg.z_dim, generator=torch.Generator().manual_seed(0))
             fake = trainer.sample(z=z)
-            ax_points.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:orange", alpha=0.5, label="generated")
-            ax_points.set_title(f"{run.label if run else ''}: step {trainer.step}", fontsize=10)
+            ax_points.scatter(fake[:, 0], fake[:, 1], s=3, c=FAKE_COLOR, alpha=0.5, label="generated")
+            ax_points.set_title(f"{run.label if run else ''}: step {trainer.step}")
         lim = 1.5 * float(centres.abs().max())
         ax_points.set_xlim(-lim, lim)
         ax_points.set_ylim(-lim, lim)
         ax_points.set_aspect("equal")
-        ax_points.legend(loc="upper right", fontsize=8)
+        ax_points.legend(loc="upper right")
         for other in self.runs:
             if other.data != data or not other.curve:
                 continue
@@ -280,9 +281,9 @@ class ModeCollapseExplorer:
         ax_curve.set_ylim(0, mixture.num_modes + 1)
         ax_curve.set_xlabel("generator step")
         ax_curve.set_ylabel("modes captured (1,000 samples)")
-        ax_curve.set_title(f"{data}: {mixture.num_modes} modes", fontsize=10)
+        ax_curve.set_title(f"{data}: {mixture.num_modes} modes")
         if any(o.curve and o.data == data for o in self.runs):
-            ax_curve.legend(fontsize=8, loc="lower right")
+            ax_curve.legend(loc="lower right")
         fig.tight_layout()
         return fig
 

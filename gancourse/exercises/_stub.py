@@ -1,0 +1,61 @@
+"""What every lesson's checker needs to tell an unsolved exercise from a wrong answer.
+
+A stub is a function that still raises ``NotImplementedError`` or returns ``None`` / ``...``; the
+checker then prints "not done yet" and a hint instead of a traceback, so an unsolved exercise never
+stops the notebook.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+
+class NotDone(Exception):
+    """The learner's function is still the stub."""
+
+
+def call_answer(fn: Callable, *args):
+    """``fn(*args)``, raising ``NotDone`` when ``fn`` is still a stub.
+
+    Example:
+        >>> call_answer(lambda x: x + 1, 1)
+        2
+        >>> def stub(x):
+        ...     raise NotImplementedError
+        >>> try:
+        ...     call_answer(stub, 1)
+        ... except NotDone as why:
+        ...     print(why)
+        still raises NotImplementedError
+    """
+    try:
+        value = fn(*args)
+    except NotImplementedError as err:
+        raise NotDone("still raises NotImplementedError") from err
+    if value is None or value is Ellipsis:
+        raise NotDone(f"returns {value!r}")
+    return value
+
+
+def reports_stub(hint: str) -> Callable[[Callable], Callable]:
+    """Decorate a ``check_*(fn)``: a ``NotDone`` inside it becomes one printed line with ``hint``.
+
+    Example:
+        >>> @reports_stub("return x + 1")
+        ... def check_inc(fn):
+        ...     assert call_answer(fn, 1) == 2, "1 + 1 should be 2"
+        ...     print("check_inc: correct")
+        >>> check_inc(lambda x: None)
+        check_inc: not done yet (your function returns None). Hint: return x + 1
+        >>> check_inc(lambda x: x + 1)
+        check_inc: correct
+    """
+    def decorate(check: Callable) -> Callable:
+        @functools.wraps(check)
+        def wrapper(fn):
+            try:
+                return check(fn)
+            except NotDone as why:
+                print(f"{check.__name__}: not done yet (your function {why}). Hint: {hint}")
+        return wrapper
+    return decorate
