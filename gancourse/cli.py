@@ -6,6 +6,7 @@ Example::
     gancourse train --data digits --model dcgan --loss wgan-gp --steps 3000 --out runs/digits-gp
     gancourse train --out runs/ring --steps 4000 --resume   # continue the same run
     gancourse train --out runs/x --lr-g 1e-3 --dry-run      # check the settings, train nothing
+    gancourse train --data folder:~/faces --image-size 64 --model dcgan --out runs/faces   # your own pictures
 
 It writes ``samples.png``, ``losses.png``, ``metrics.json`` and ``checkpoint.pt`` into ``--out`` and
 refuses to touch a non-empty folder unless ``--resume`` is given. Every argument is checked before
@@ -42,7 +43,7 @@ __all__ = ["main", "build_parser", "parse_and_check", "TrainPlan", "SavePeriod",
 _DEFAULTS = {"data": "ring", "model": "mlp", "loss": "nsgan", "device": "auto"}  # seed: TrainConfig's 0
 # Flags that set a TrainConfig field of the same name (dashes for underscores).
 _CONFIG_FLAGS = ("loss", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "optimizer", "n_critic", "clip",
-                 "gp_lambda", "z_dim", "seed")
+                 "gp_lambda", "r1_gamma", "z_dim", "seed")
 CHECKPOINT_EVERY = "2m"
 """Default of ``--checkpoint-every``: writing a checkpoint and the pictures takes about a second, so
 every 2 minutes costs under 1% and a killed run loses at most 2 minutes."""
@@ -104,6 +105,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see: {self.prog} --help)\n")
 
 
+def _data_arg(text: str) -> str:
+    """``--data``: a dataset name or ``folder:PATH``; argparse's own wording for a bad choice."""
+    from .data import DATASETS, FOLDER_PREFIX, check_dataset_name
+
+    try:
+        return check_dataset_name(text)
+    except ValueError:
+        choices = ", ".join(f"'{d}'" for d in DATASETS)
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {choices}, "
+                                         f"or {FOLDER_PREFIX}PATH for a folder of PNG/JPEG pictures)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so tests and docs can inspect it).
 
@@ -112,14 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
         0.001
     """
     from .config import LOSSES, OPTIMIZERS
-    from .data import DATASETS
     from .device import DEVICES
     from .models import MODELS, NORMS
 
     parser = _Parser(prog="gancourse", description="Train the course's GANs headless.")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="train a named setup and write pictures, metrics and a checkpoint")
-    train.add_argument("--data", choices=DATASETS, help="dataset (default: ring)")
+    train.add_argument("--data", type=_data_arg, metavar="NAME|folder:PATH",
+                       help="dataset, or folder:PATH for your own PNG/JPEG pictures (default: ring)")
+    train.add_argument("--image-size", type=int, metavar="N",
+                       help="side of the pictures of folder: data, after a centre crop (default: 64; a DCGAN "
+                            "builds 16, 28, 32, 64, 128 or 256)")
     train.add_argument("--model", choices=MODELS, help="architecture (default: mlp)")
     train.add_argument("--loss", choices=LOSSES, help="GAN objective (default: nsgan)")
     train.add_argument("--steps", type=int, default=2000, help="generator steps in total (default: 2000)")
@@ -135,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--n-critic", type=int, help="discriminator steps per generator step (k)")
     train.add_argument("--clip", type=float, help="WGAN weight clipping c")
     train.add_argument("--gp-lambda", type=float, help="WGAN-GP penalty weight lambda")
+    train.add_argument("--r1-gamma", type=float, metavar="GAMMA",
+                       help="R1 penalty gamma on real data (Mescheder et al. 2018; default 0: off)")
+    train.add_argument("--ema", type=float, metavar="DECAY",
+                       help="also keep an average of G's weights with this decay in [0, 1), e.g. 0.999 "
+                            "(Karras et al. 2018); the pictures are drawn from it")
     train.add_argument("--z-dim", type=int)
     train.add_argument("--width", type=int, help="hidden units (mlp) or base channels (dcgan)")
     train.add_argument("--norm", choices=NORMS, help="normalisation in G and D (default: model's own)")
@@ -219,7 +240,7 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
         cfg, start = _config_for(args), 0
         # The norms are fixed here, so --dry-run shows them and the checkpoint records them.
         default_g, default_d = default_norms(model, cfg.loss)
-        setup = {"data": args.data or _DEFAULTS["data"], "model": model,
+        setup = {"data": _data_name(args.data or _DEFAULTS["data"], args.image_size, model), "model": model,
                  "width": args.width, "g_norm": args.norm or default_g, "d_norm": args.norm or default_d}
         if setup["model"] == "dcgan" and not is_image_dataset(setup["data"]):
             raise ValueError(f"--model dcgan needs an image dataset, but --data {setup['data']} is 2-D points; "
@@ -229,6 +250,35 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
     return TrainPlan(out=out, cfg=cfg, setup=setup, resume=args.resume, start_step=start,
                      progress=not args.no_progress, dry_run=args.dry_run, save_every=args.checkpoint_every,
                      warnings=(problem,) if problem else ())
+
+
+def _data_name(data: str, image_size: int | None, model: str) -> str:
+    """The dataset name a run records: a ``folder:`` name made absolute and given its size, so the
+    checkpoint means the same folder from any working directory; other names as they are."""
+    from .data import data_shape, folder_name, is_folder_name, parse_folder_name
+    from .models import dcgan_plan
+
+    if image_size is not None and image_size < 1:
+        raise ValueError(f"--image-size must be a positive number of pixels, got --image-size {image_size}")
+    if not is_folder_name(data):
+        native = data_shape(data)
+        if image_size is not None and (len(native) != 3 or native[-1] != image_size):
+            what = f"{native[-1]}x{native[-1]} images" if len(native) == 3 else "2-D points"
+            raise ValueError(f"--image-size {image_size} applies to folder:PATH data only; --data {data} has {what}")
+        return data
+    path, given = parse_folder_name(data, default=None)
+    if given is not None and image_size is not None and given != image_size:
+        raise ValueError(f"--image-size {image_size} contradicts the size in --data {data}; give one of them")
+    size = given or image_size or 64
+    if not path.expanduser().is_dir():
+        raise ValueError(f"--data {data}: {path} is not a folder; give folder:PATH with PATH a folder of PNG/JPEG "
+                         "pictures")
+    if model == "dcgan":
+        try:
+            dcgan_plan(size)
+        except ValueError as err:
+            raise ValueError(f"--image-size {size}: {err}") from None
+    return folder_name(path, size)
 
 
 TOY_2D_SETTINGS = {"lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 256, "z_dim": 16}
@@ -253,6 +303,10 @@ def _config_for(args: argparse.Namespace):
         base = dict(TOY_2D_SETTINGS)
     base["loss"] = loss
     base.update({name: getattr(args, name) for name in _CONFIG_FLAGS if getattr(args, name) is not None})
+    if args.ema is not None:
+        from .ema import half_life
+
+        base["ema_half_life"] = half_life(args.ema)   # TrainConfig stores the average as a half-life in steps
     base.update(steps=args.steps, device=args.device or _DEFAULTS["device"], compile=args.compile)
     return TrainConfig(**base)
 
@@ -271,9 +325,20 @@ def _resumed_settings(args: argparse.Namespace):
         raise CheckpointError(f"{ckpt} does not record its data, model, config and step (it was not written by "
                               "`gancourse train` or Trainer.from_names), so it cannot be resumed from here")
     # Flags repeated from the first command are fine; a different value would silently not apply.
-    given = {"data": (args.data, setup["data"]), "model": (args.model, setup["model"]),
+    data = None  # compared as the canonical name the first run recorded (absolute folder, with its size)
+    if args.data is not None or args.image_size is not None:
+        from .data import is_folder_name
+
+        saved_data = setup["data"]
+        base = args.data or (saved_data.rpartition("@")[0] if is_folder_name(saved_data) else saved_data)
+        data = _data_name(base, args.image_size, args.model or setup["model"])
+    given = {"data": (data, setup["data"]), "model": (args.model, setup["model"]),
              "width": (args.width, setup.get("width")), "norm": (args.norm, setup.get("g_norm"))}
     given.update({name: (getattr(args, name), saved.get(name)) for name in _CONFIG_FLAGS})
+    if args.ema is not None:
+        from .ema import half_life
+
+        given["ema"] = (half_life(args.ema), saved.get("ema_half_life"))
     for name, (value, saved_value) in given.items():
         if value is not None and value != saved_value:
             flag = "--" + name.replace("_", "-")
@@ -359,23 +424,27 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .config import CRITIC_LOSSES
     from .data import is_image_dataset, make_mixture
+    from .losses import game_loss
     from .metrics import mode_coverage
     from .plot import plot_history, plot_samples, plot_scatter
 
     setup = trainer.setup
+    # A folder's name is a whole absolute path: the pictures' titles show only the folder's own name.
+    shown = f"folder {Path(setup['data'].rpartition('@')[0]).name}" if setup["data"].startswith("folder:") else None
     metrics: dict = {"setup": setup, "config": trainer.cfg.to_dict(), "step": trainer.step,
                      "train_seconds": round(seconds, 3), "device": str(trainer.device),
                      "final": {k: trainer.history.last(k) for k in trainer.history if k != "step"}}
     if is_image_dataset(setup["data"]):
-        fig = plot_samples(trainer.sample(64), title=f"{setup['data']} / {setup['model']} / step {trainer.step}")
+        title = f"{shown or setup['data']} / {setup['model']} / step {trainer.step}"
+        fig = plot_samples(trainer.sample(64, ema=trainer.ema is not None), title=title)
     else:
         mixture = make_mixture(setup["data"])
-        fake = trainer.sample(z=torch_randn(2500, trainer.cfg.z_dim, trainer.cfg.seed))
+        fake = trainer.sample(z=torch_randn(2500, trainer.cfg.z_dim, trainer.cfg.seed), ema=trainer.ema is not None)
         # Its own generator: the global one is left as it was, so saving mid-run changes nothing.
         real = mixture.sample(2500, generator=torch_generator(20_000 + trainer.cfg.seed))
-        fig = plot_scatter(real, fake, trainer.D, logits=trainer.cfg.loss in CRITIC_LOSSES,
+        # plot_scatter's logits=True means "D's output is a raw score": WGAN critics and the hinge loss
+        fig = plot_scatter(real, fake, trainer.D, logits=not game_loss(trainer.cfg.loss).logits,
                            title=f"{setup['data']} / {trainer.cfg.loss} / step {trainer.step}")
         if mixture.kind == "gaussian_mixture":
             cov = mode_coverage(fake, mixture.centres, mixture.std)
@@ -385,7 +454,7 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
     # during a periodic save) leaves the previous complete file, never half a PNG.
     _write_atomically(out / "samples.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
-    fig = plot_history(trainer.history, title=f"{setup['data']} / {trainer.cfg.loss}")
+    fig = plot_history(trainer.history, title=f"{shown or setup['data']} / {trainer.cfg.loss}")
     _write_atomically(out / "losses.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
     # Strict JSON: inf/nan (a reverse KL with no HQ sample, a diverged loss) become null, so that any

@@ -11,18 +11,20 @@ import numpy as np
 import torch
 
 from .device import DEVICES
+from .losses import GAME_LOSSES
 
 __all__ = ["TrainConfig", "LOSSES", "CRITIC_LOSSES", "OPTIMIZERS", "PRESETS", "preset"]
 
-LOSSES = ("gan", "nsgan", "wgan", "wgan-gp")
-"""gan: minimax (saturating) G loss; nsgan: non-saturating; wgan: critic + clipping; wgan-gp: critic + penalty."""
-CRITIC_LOSSES = ("wgan", "wgan-gp")
+LOSSES = tuple(GAME_LOSSES)
+"""gan: minimax (saturating) G loss; nsgan: non-saturating; wgan: critic + clipping; wgan-gp: critic + penalty;
+hinge: the hinge loss of SNGAN / BigGAN. One entry each in ``losses.GAME_LOSSES``, which the loop looks up."""
+CRITIC_LOSSES = tuple(name for name, entry in GAME_LOSSES.items() if entry.is_critic)
 """The losses whose D is a critic f(x) scoring one sample (no batch norm in it: ``models.build.default_norms``)."""
 OPTIMIZERS = ("adam", "rmsprop")
 MAX_SEED = 2**63 - 1
 """Largest seed: torch seeds are 64-bit and the trainer derives a few seeds from ``seed + k``."""
 
-_FLOAT_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "clip", "gp_lambda")
+_FLOAT_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "clip", "gp_lambda", "r1_gamma", "ema_half_life")
 _INT_FIELDS = ("n_critic", "batch_size", "steps", "z_dim", "seed", "log_every", "unroll_steps")
 _BOOL_FIELDS = ("amp", "compile", "reuse_fakes")
 _STR_FIELDS = ("loss", "optimizer", "device")
@@ -42,6 +44,14 @@ class TrainConfig:
     step reuse the fake batch of the last discriminator step, as the PyTorch DCGAN tutorial does: one
     generator forward per step instead of two. Algorithm 1 draws a fresh minibatch of noise for the
     generator step, so the default (False) follows the paper.
+
+    The stabilisers of lesson 6: ``loss="hinge"`` (Miyato et al. 2018, Eq. 16-17); ``r1_gamma`` is gamma of
+    the R1 penalty on real data (Mescheder et al. 2018, Eq. 9; 0, the default, is off; any loss);
+    ``ema_half_life`` keeps an exponential moving average of G's weights for sampling (Karras et al. 2018;
+    Yazici et al. 2019) whose half-life is that many generator steps, i.e. decay beta = 0.5 ** (1 /
+    ema_half_life) per step (0: off; beta = 0.999 is a half-life of about 693 steps, ``ema.half_life``),
+    the way StyleGAN specifies it. TTUR (Heusel et al. 2017: D and G at different learning rates, D the
+    faster) is ``lr_d != lr_g``, e.g. ``lr_d=4e-4, lr_g=1e-4``.
 
     Example:
         >>> TrainConfig(loss="wgan", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, clip=0.01, n_critic=5).n_critic
@@ -67,6 +77,8 @@ class TrainConfig:
     log_every: int = 10
     unroll_steps: int = 0
     reuse_fakes: bool = False
+    r1_gamma: float = 0.0
+    ema_half_life: float = 0.0
 
     def __new__(cls, *args, **kwargs):
         # Runs before the generated __init__, whose own error would not say which fields exist.
@@ -130,6 +142,11 @@ class TrainConfig:
             raise ValueError(f"clip must be None (no clipping) or a positive number c, got clip={self.clip!r}")
         if not (_is_number(self.gp_lambda) and _is_finite(self.gp_lambda) and self.gp_lambda >= 0):
             raise ValueError(f"gp_lambda must be a finite number >= 0, got gp_lambda={self.gp_lambda!r}")
+        if not (_is_number(self.r1_gamma) and _is_finite(self.r1_gamma) and self.r1_gamma >= 0):
+            raise ValueError(f"r1_gamma must be a finite number >= 0 (0: no R1), got r1_gamma={self.r1_gamma!r}")
+        if not (_is_number(self.ema_half_life) and _is_finite(self.ema_half_life) and self.ema_half_life >= 0):
+            raise ValueError(f"ema_half_life must be a finite number of generator steps >= 0 (0: no average of G), "
+                             f"got ema_half_life={self.ema_half_life!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got seed={self.seed!r}")
         for name in _BOOL_FIELDS:

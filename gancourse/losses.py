@@ -4,8 +4,16 @@ Conventions: ``D`` returns raw logits (or critic values) of shape (N,); ``sigma`
 sigmoid, so D(x) = sigma(logit). Working on logits with ``softplus`` is the numerically stable
 form of the log-probabilities: log sigma(t) = -softplus(-t), log(1 - sigma(t)) = -softplus(t).
 Every loss is something to *minimise*.
+
+The training loop looks losses and penalties up by name instead of branching on them: ``GAME_LOSSES``
+maps each ``TrainConfig.loss`` to a ``GameLoss`` (D's loss, G's loss, how to read D's output), and
+``PENALTIES`` maps each penalty to the function adding it to D's loss and the config field holding its
+weight; ``penalties_for(loss, r1_gamma)`` lists the ones a run uses. A new loss is one entry here.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -14,6 +22,8 @@ from torch import nn
 __all__ = [
     "discriminator_loss", "generator_loss_minimax", "generator_loss_nonsaturating",
     "critic_loss_wasserstein", "generator_loss_wasserstein", "gradient_penalty", "clip_weights_",
+    "discriminator_loss_hinge", "generator_loss_hinge", "r1_penalty",
+    "GameLoss", "GAME_LOSSES", "game_loss", "Penalty", "PENALTIES", "penalties_for",
 ]
 
 
@@ -124,3 +134,149 @@ def clip_weights_(module: nn.Module, c: float) -> None:
         raise ValueError(f"clipping value c must be >= 0, got c={c}")
     for p in module.parameters():
         p.clamp_(-c, c)
+
+
+def discriminator_loss_hinge(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """Hinge discriminator loss (Lim & Ye 2017; Miyato et al. 2018, Eq. 16):
+
+        L_D = E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))]
+
+    D's raw score is pushed above +1 on real data and below -1 on fakes, and no further: a sample already
+    beyond its margin gives no gradient, so D stops spending capacity on points it classifies well.
+
+    Example:
+        >>> float(discriminator_loss_hinge(torch.tensor([2.0, 0.5]), torch.tensor([-3.0, 0.0])))  # .5/2 + 1/2
+        0.75
+    """
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
+def generator_loss_hinge(fake_scores: torch.Tensor) -> torch.Tensor:
+    """Generator loss of the hinge GAN (Miyato et al. 2018, Eq. 17): L_G = -E_z[D(G(z))].
+
+    The same formula as WGAN's generator loss; only D's loss (and so what D's score means) differs.
+
+    Example:
+        >>> float(generator_loss_hinge(torch.tensor([1.0, -3.0])))
+        1.0
+    """
+    return -fake_scores.mean()
+
+
+def r1_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor, gamma: float) -> torch.Tensor:
+    """R1 regulariser on real data (Mescheder, Geiger & Nowozin 2018, Eq. 9):
+
+        R1 = gamma / 2 * E_x~p_data[ ||grad_x D(x)||^2 ]
+
+    It penalises D's slope on the data only, so at the equilibrium (G = data, D flat there) the penalty
+    and its gradient vanish; the paper proves local convergence with it where the plain GAN oscillates
+    (Theorem 4.1; see ``gancourse.dirac``). ``create_graph=True`` lets it be differentiated w.r.t. D's weights.
+
+    Example:
+        >>> lin = nn.Linear(2, 1, bias=False); _ = lin.weight.data.copy_(torch.tensor([[3.0, 4.0]]))  # ||grad||^2 = 25
+        >>> r1_penalty(lambda x: lin(x).squeeze(1), torch.randn(4, 2), gamma=2.0).item()
+        25.0
+    """
+    if not gamma >= 0:
+        raise ValueError(f"R1 weight gamma must be >= 0, got gamma={gamma}")
+    x = real.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
+    return gamma / 2 * grad.flatten(1).pow(2).sum(1).mean()
+
+
+# --- the registry the training loop looks up ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GameLoss:
+    """One GAN objective: D's loss ``d_loss(real_out, fake_out)``, G's loss ``g_loss(fake_out)``, and how
+    to read D's raw output.
+
+    ``is_critic``: D is a critic f(x) scoring each sample on its own (the Wasserstein losses), so it gets no
+    batch norm by default (``config.CRITIC_LOSSES``, ``models.build.default_norms``). ``logits``: D's output
+    is the logit of a probability, so the history's d_real / d_fake report sigmoid(output) (the gan losses);
+    otherwise they report the raw scores. ``penalty``: the name in ``PENALTIES`` that belongs to the loss
+    itself (WGAN-GP's gradient penalty), or None.
+
+    Example:
+        >>> hinge = GAME_LOSSES["hinge"]
+        >>> hinge.is_critic, hinge.logits, float(hinge.g_loss(torch.tensor([2.0])))
+        (False, False, -2.0)
+    """
+
+    d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    g_loss: Callable[[torch.Tensor], torch.Tensor]
+    is_critic: bool
+    logits: bool
+    penalty: str | None = None
+    reference: str = ""
+
+
+GAME_LOSSES: dict[str, GameLoss] = {
+    "gan": GameLoss(discriminator_loss, generator_loss_minimax, False, True,
+                    reference="Goodfellow et al. 2014, Eq. 1 (minimax)"),
+    "nsgan": GameLoss(discriminator_loss, generator_loss_nonsaturating, False, True,
+                      reference="Goodfellow et al. 2014, Sec. 3 (non-saturating)"),
+    "wgan": GameLoss(critic_loss_wasserstein, generator_loss_wasserstein, True, False,
+                     reference="Arjovsky et al. 2017, Algorithm 1"),
+    "wgan-gp": GameLoss(critic_loss_wasserstein, generator_loss_wasserstein, True, False, penalty="gp",
+                        reference="Gulrajani et al. 2017, Algorithm 1"),
+    "hinge": GameLoss(discriminator_loss_hinge, generator_loss_hinge, False, False,
+                      reference="Lim & Ye 2017; Miyato et al. 2018, Eq. 16-17"),
+}
+"""Every ``TrainConfig.loss`` by name (``config.LOSSES`` is its keys)."""
+
+
+def game_loss(name: str) -> GameLoss:
+    """The registry entry for loss ``name``; ``ValueError`` lists the valid names.
+
+    Example:
+        >>> game_loss("wgan-gp").penalty
+        'gp'
+    """
+    if not isinstance(name, str) or name not in GAME_LOSSES:
+        raise ValueError(f"unknown loss {name!r}; valid choices: {', '.join(GAME_LOSSES)}")
+    return GAME_LOSSES[name]
+
+
+def _gradient_penalty_term(critic, real, fake, weight, generator):
+    # Looks gradient_penalty up when called, so a test that wraps losses.gradient_penalty sees every call.
+    return gradient_penalty(critic, real, fake, weight, generator=generator)
+
+
+def _r1_term(critic, real, fake, weight, generator):
+    return r1_penalty(critic, real, weight)  # real data only: no fakes, no random numbers
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A term added to D's loss: ``compute(critic, real, fake, weight, generator)`` with ``weight`` read
+    from the ``TrainConfig`` field ``weight_field``. The loop evaluates it in float32, outside autocast.
+
+    Example:
+        >>> PENALTIES["r1"].weight_field
+        'r1_gamma'
+    """
+
+    compute: Callable[..., torch.Tensor]
+    weight_field: str
+    reference: str = ""
+
+
+PENALTIES: dict[str, Penalty] = {
+    "gp": Penalty(_gradient_penalty_term, "gp_lambda", "Gulrajani et al. 2017, Eq. 3"),
+    "r1": Penalty(_r1_term, "r1_gamma", "Mescheder, Geiger & Nowozin 2018, Eq. 9"),
+}
+
+
+def penalties_for(loss: str, r1_gamma: float = 0.0) -> tuple[Penalty, ...]:
+    """The penalties a run adds to D's loss, in the order they are added: the loss's own (WGAN-GP's
+    gradient penalty), then R1 when ``r1_gamma > 0``. R1 combines with any loss.
+
+    Example:
+        >>> [p.weight_field for p in penalties_for("wgan-gp")], [p.weight_field for p in penalties_for("hinge", 10.0)]
+        (['gp_lambda'], ['r1_gamma'])
+    """
+    own = game_loss(loss).penalty
+    names = ([own] if own else []) + (["r1"] if r1_gamma > 0 else [])
+    return tuple(PENALTIES[name] for name in names)

@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["notebook_problems", "main", "repository_url", "badge_cell", "setup_cell", "stamp"]
+__all__ = ["notebook_problems", "figure_width_problems", "main", "repository_url", "badge_cell", "setup_cell", "stamp"]
 
 SETUP_MARKER = "# Setup: in Colab"
 
@@ -130,6 +130,57 @@ def stamp(path: str | Path, repo: str | None = None) -> bool:
     return False
 
 
+_FIGSIZE = re.compile(r"figsize\s*=\s*")
+
+
+def _first_argument(text: str) -> str:
+    # the text up to the first comma outside brackets: "(2.9 * len(x), 3)" -> "2.9 * len(x)"
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            if depth == 0:
+                return text[:i]
+            depth -= 1
+        elif ch == "," and depth == 0:
+            return text[:i]
+    return text
+
+
+def figure_width_problems(source: str, max_width: float | None = None) -> list[str]:
+    """Figure sizes in a code cell's ``source`` that a notebook would show shrunk: a ``figsize=`` must be
+    a literal width of at most ``max_width`` inches (default ``gancourse.plot.NOTEBOOK_WIDTH``) or come
+    from ``panel_figsize(...)``, which scales a row of panels to fit.
+
+    Example:
+        >>> figure_width_problems("plt.subplots(1, 3, figsize=(15, 3.6))")
+        ['figsize=(15, ...) is wider than 11.0 in: the notebook would shrink it and its text']
+        >>> figure_width_problems("plt.subplots(figsize=(2.3 * n, 4))")
+        ['figsize=(2.3 * n, ...) is not a number: use panel_figsize(ncols, nrows, panel) for rows of panels']
+        >>> figure_width_problems("plt.subplots(figsize=panel_figsize(n, 2))"), figure_width_problems("figsize=(11, 3)")
+        ([], [])
+    """
+    if max_width is None:
+        from .plot import NOTEBOOK_WIDTH as max_width
+    problems = []
+    for match in _FIGSIZE.finditer(source):
+        rest = source[match.end():]
+        if rest.startswith("panel_figsize("):
+            continue
+        width = _first_argument(rest[1:] if rest.startswith("(") else rest).strip()
+        try:
+            value = float(width)
+        except ValueError:
+            problems.append(f"figsize=({width}, ...) is not a number: use panel_figsize(ncols, nrows, panel) "
+                            "for rows of panels")
+            continue
+        if value > max_width:
+            problems.append(f"figsize=({width}, ...) is wider than {max_width} in: the notebook would shrink it "
+                            "and its text")
+    return problems
+
+
 def notebook_problems(path: str | Path, repo: str | None = None) -> list[str]:
     """Problems with one notebook file (empty list when it is clean). With ``repo``, also checks the
     Colab badge and setup cell against it.
@@ -145,11 +196,15 @@ def notebook_problems(path: str | Path, repo: str | None = None) -> list[str]:
         return [f"{path}: cannot read ({type(err).__name__})"]
     problems = []
     for i, cell in enumerate(nb.get("cells", [])):
+        if nb.get("nbformat_minor", 0) >= 5 and "id" not in cell:
+            problems.append(f"{path}: cell {i} has no id (nbformat 4.5 requires one; "
+                            "nbformat.validator.normalize adds it)")
         if cell.get("cell_type") == "code":
             if cell.get("outputs"):
                 problems.append(f"{path}: cell {i} has outputs (clear them before committing)")
             if cell.get("execution_count") is not None:
                 problems.append(f"{path}: cell {i} has an execution_count")
+            problems += [f"{path}: cell {i}: {p}" for p in figure_width_problems(_source(cell))]
     meta = nb.get("metadata", {})
     if meta.get("kernelspec", {}).get("name") != "python3":
         problems.append(f"{path}: metadata.kernelspec.name must be 'python3' (else JupyterLab asks for a kernel)")

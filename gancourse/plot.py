@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 __all__ = ["image_grid", "plot_samples", "plot_scatter", "plot_history", "critic_heatmap", "use_course_style",
-           "REAL_COLOR", "FAKE_COLOR", "LINE_COLORS", "COURSE_STYLE", "NOTEBOOK_WIDTH"]
+           "REAL_COLOR", "FAKE_COLOR", "LINE_COLORS", "COURSE_STYLE", "NOTEBOOK_WIDTH", "panel_figsize"]
 
 REAL_COLOR = "#1a9850"
 """Colour of real data in every figure of the course (green)."""
@@ -55,6 +55,26 @@ COURSE_STYLE: dict[str, object] = {
     "axes.prop_cycle": matplotlib.cycler(color=list(LINE_COLORS)),
 }
 """The course's matplotlib rcParams, applied by ``use_course_style`` when this module is imported."""
+
+
+def panel_figsize(ncols: int, nrows: int = 1, panel: tuple[float, float] = (2.6, 2.6),
+                  extra_height: float = 0.0) -> tuple[float, float]:
+    """``figsize`` for ``nrows`` x ``ncols`` panels of ``panel`` inches (width, height), scaled down as a
+    whole when the row would be wider than ``NOTEBOOK_WIDTH``, so the notebook shows it at full size and
+    its text stays readable; ``extra_height`` (inches, not scaled) leaves room for a suptitle.
+
+    Example:
+        >>> panel_figsize(3), panel_figsize(8, 2, (2.75, 3.0), extra_height=0.4)
+        ((7.8, 2.6), (11.0, 3.4))
+    """
+    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1 \
+            or isinstance(nrows, bool) or not isinstance(nrows, int) or nrows < 1:
+        raise ValueError(f"need whole numbers ncols >= 1 and nrows >= 1, got ncols={ncols!r}, nrows={nrows!r}")
+    width, height = panel
+    if not (width > 0 and height > 0):
+        raise ValueError(f"panel sizes must be positive inches, got panel={panel!r}")
+    scale = min(1.0, NOTEBOOK_WIDTH / (ncols * width))
+    return round(ncols * width * scale, 3), round(nrows * height * scale + extra_height, 3)
 
 
 def use_course_style() -> None:

@@ -5,16 +5,19 @@ step), which with other losses and constraints is also Algorithm 1 of WGAN (clip
 critic step) and of WGAN-GP (gradient penalty in the critic loss). One ``step`` is one generator
 update. Statistics stay on the device and are read back every ``log_every`` steps, so the hot loop
 never waits on the host; on CUDA it runs under autocast (bf16 on compute capability 8.0 and newer,
-else fp16 with a GradScaler per player: ``Trainer._set_precision``, ``Trainer._optimizer_step``);
+else fp16 with a GradScaler per player: ``gancourse.precision``);
 convolutions run channels_last on CUDA and on the CPU. With ``cfg.unroll_steps = K > 0`` the
-generator step is that of the unrolled GAN (Metz et al. 2017; see ``Trainer._unrolled_discriminator``).
+generator step is that of the unrolled GAN (Metz et al. 2017; ``gancourse.unrolled``).
+The loop never branches on the loss: it looks up ``losses.GAME_LOSSES[cfg.loss]`` (D's and G's losses,
+how to read D's output) and ``losses.penalties_for(...)`` (WGAN-GP's gradient penalty, R1), so a new
+loss or penalty is a registry entry, not a new branch here. With ``cfg.ema_half_life > 0`` an average
+of G's weights (``gancourse.ema``) follows every generator step; ``sample(ema=True)`` draws from it.
 Mixed precision follows the PyTorch AMP docs ("Automatic Mixed Precision examples"): autocast wraps
 the forward passes and the losses only, never a backward pass, and the gradient penalty, which
 differentiates a gradient, runs in float32 outside autocast.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from collections.abc import Callable, Iterable
@@ -28,16 +31,13 @@ from . import losses
 from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .device import autocast_dtype, canonical_device, pick_device
+from .ema import EMA, decay_from_half_life
+from .history import STAT_KEYS, History, TrainingDiverged
+from .precision import MixedPrecision
+from .unrolled import unrolled_parameters
 
 __all__ = ["Trainer", "TrainingDiverged", "History", "STAT_KEYS", "train_gan"]
 
-STAT_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "gp", "w_estimate",
-             "amp_skips")
-"""Per-step statistics. d_real / d_fake are mean D(x), D(G(z)): probabilities for gan/nsgan, raw
-critic values for wgan/wgan-gp. w_estimate = mean f(x) - mean f(G(z)) (the WGAN estimate of W_1
-up to the critic's Lipschitz constant; for gan losses, the logit gap). amp_skips: how many of the
-step's n_critic + 1 optimiser updates the fp16 GradScaler skipped because a scaled gradient
-overflowed (always 0 without fp16); a skipped update's gradient norm is recorded as NaN."""
 
 MAX_AMP_SKIPS_IN_A_ROW = 50
 """Steps in a row with a skipped update after which an fp16 run counts as diverged. Each skip halves
@@ -52,67 +52,10 @@ def _require_config(cfg) -> None:
                         "or preset(...)")
 
 
-class TrainingDiverged(RuntimeError):
-    """Raised when a loss or statistic becomes NaN or infinite; ``step`` and ``key`` say where.
-
-    Example:
-        >>> str(TrainingDiverged(12, "loss_d", float("nan"))).split(".")[0]
-        'training diverged at step 12: loss_d = nan (not finite)'
-    """
-
-    def __init__(self, step: int, key: str, value: float, reason: str = "not finite") -> None:
-        self.step, self.key, self.value = step, key, value
-        super().__init__(f"training diverged at step {step}: {key} = {value} ({reason}). "
-                         "Try smaller learning rates, a Lipschitz constraint for critic losses, or another seed.")
-
-
-class History(dict):
-    """Per-step statistics: ``history["loss_d"][i]`` belongs to step ``history["step"][i]``.
-
-    Example:
-        >>> h = History({"step": [1, 2], "loss_d": [1.4, 1.3]})
-        >>> len(h), h.last("loss_d"), h.last("gp")
-        (2, 1.3, nan)
-    """
-
-    def __init__(self, data: dict | None = None) -> None:
-        super().__init__({k: [] for k in ("step",) + STAT_KEYS})
-        if data:
-            for key, values in data.items():
-                self[key] = list(values)
-            # A history saved before a statistic existed: pad it with NaN so every list stays aligned with "step".
-            for key in STAT_KEYS:
-                if key not in data and self["step"]:
-                    self[key] = [math.nan] * len(self["step"])
-
-    def __len__(self) -> int:  # number of recorded steps, not of keys
-        return len(self["step"])
-
-    def last(self, key: str) -> float:
-        """Most recent value of ``key`` (NaN when nothing is recorded yet).
-
-        Example:
-            >>> History({"step": [1], "loss_g": [0.7]}).last("loss_g")
-            0.7
-        """
-        if key not in self:
-            raise KeyError(f"no statistic {key!r} in the history; recorded: {', '.join(self)}")
-        return self[key][-1] if self[key] else math.nan
-
-    def to_dict(self) -> dict:
-        """Plain dict of lists (what checkpoints store).
-
-        Example:
-            >>> History({"step": [1]}).to_dict()["step"]
-            [1]
-        """
-        return {k: list(v) for k, v in self.items()}
-
-
 Callback = Callable[["Trainer"], "bool | None"]
 
 
-class Trainer:
+class Trainer(MixedPrecision):
     """Trains ``G`` against ``D`` on batches from ``sampler`` with the settings in ``cfg``.
 
     ``callbacks`` are called every ``callback_every`` steps (default: ``cfg.log_every``) with the
@@ -184,7 +127,10 @@ class Trainer:
         self._pending: list[torch.Tensor] = []
         self._skips_in_a_row = 0  # steps with an fp16 update skipped, counted where flush() reads them
         self._stop = False
-        self._critic = cfg.loss in ("wgan", "wgan-gp")
+        self.game = losses.game_loss(cfg.loss)
+        self.penalties = losses.penalties_for(cfg.loss, cfg.r1_gamma)
+        # The average starts from G's initial weights (after channels_last, so it has G's memory format).
+        self.ema = EMA(self.G, decay_from_half_life(cfg.ema_half_life)) if cfg.ema_half_life > 0 else None
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
@@ -227,30 +173,6 @@ class Trainer:
         return torch.optim.RMSprop(module.parameters(), lr=lr)
 
     # --- one step -------------------------------------------------------------------------------
-    def _set_precision(self, dtype: torch.dtype | None, **scaler_options) -> None:
-        """Autocast dtype (None: float32) and loss scaling; ``scaler_options`` go to ``GradScaler``.
-
-        fp16 needs loss scaling, bf16 (float32's exponent range) does not (PyTorch AMP docs, "Gradient
-        scaling"). Each player gets its own GradScaler, updated once after each of its optimiser steps.
-        The AMP examples' recipe for several optimisers is one scaler updated once per iteration, after
-        every optimiser has stepped; it does not fit Algorithm 1, whose D steps n_critic times before G
-        steps once, while a scaler allows one ``step(opt)`` per optimiser between two ``update()``s. With
-        a scaler per player every D step is a complete scale-step-update cycle, and an overflow in one
-        player's gradients lowers only that player's scale. ``__init__`` calls this with
-        ``device.autocast_dtype``; the tests call it on the CPU (fp16 autocast + ``GradScaler("cpu")``)
-        to run the branch a GPU without bf16 takes.
-        """
-        self.amp_dtype = dtype
-        fp16 = dtype == torch.float16
-        device_type = self.device.type if fp16 else "cpu"  # a disabled scaler never touches a device
-        self.scaler_d = torch.amp.GradScaler(device_type, enabled=fp16, **scaler_options)
-        self.scaler_g = torch.amp.GradScaler(device_type, enabled=fp16, **scaler_options)
-
-    def _autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
-
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.z_dim, generator=self.noise, device=self.device)
 
@@ -268,100 +190,52 @@ class Trainer:
         else:
             with torch.no_grad(), self._autocast():
                 fake = self.G_fwd(self._z(cfg.batch_size))  # no graph through G: this step trains D only
-        with self._autocast():
-            real_out, fake_out = self.D_fwd(real).float(), self.D_fwd(fake).float()
-            loss = self._discriminator_loss(real_out, fake_out)
-        gp = torch.zeros((), device=self.device)
-        if cfg.loss == "wgan-gp":
-            # In float32 (half precision loses digits in a differentiated gradient) and through the eager D
-            # (a compiled one has no double backward).
-            gp = losses.gradient_penalty(self.D, real.float(), fake.float(), cfg.gp_lambda, generator=self.noise)
+        loss, gp, real_out, fake_out = self._discriminator_objective(self.D_fwd, self.D, real, fake)
         grad_norm, skipped = self._optimizer_step(loss + gp, self.opt_d, self.D, self.scaler_d)
         if cfg.clip is not None:
             losses.clip_weights_(self.D, cfg.clip)
-        if self._critic:
-            d_real, d_fake = real_out.mean(), fake_out.mean()
-        else:
+        if self.game.logits:
             d_real, d_fake = torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()
+        else:
+            d_real, d_fake = real_out.mean(), fake_out.mean()
         w_estimate = real_out.mean() - fake_out.mean()
         return (loss.detach(), d_real.detach(), d_fake.detach(), grad_norm, gp.detach(), w_estimate.detach(),
                 skipped)
 
-    def _discriminator_loss(self, real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
-        if self._critic:
-            return losses.critic_loss_wasserstein(real_out, fake_out)
-        return losses.discriminator_loss(real_out, fake_out)
+    def _discriminator_objective(self, forward, eager, real: torch.Tensor,
+                                 fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(D's loss, its penalties, D(real), D(fake)): the D step's objective, and each unrolled step's.
+
+        ``forward`` evaluates D under autocast; the penalties differentiate a gradient, so they run in
+        float32 outside autocast (half precision loses digits there) through ``eager``, never a compiled
+        D (AOTAutograd has no double backward).
+        """
+        with self._autocast():
+            real_out, fake_out = forward(real).float(), forward(fake).float()
+            loss = self.game.d_loss(real_out, fake_out)
+        penalty = torch.zeros((), device=self.device)
+        for term in self.penalties:
+            penalty = penalty + term.compute(eager, real.float(), fake.float(), getattr(self.cfg, term.weight_field),
+                                             self.noise)
+        return loss, penalty, real_out, fake_out
 
     def _unrolled_discriminator(self, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-        """D's parameters after K differentiable optimiser steps on one batch: the unrolled GAN.
-
-        Metz et al. 2017, Sec. 2.2: with f(theta_G, theta_D) the GAN value function,
-
-            theta_D^0     = theta_D
-            theta_D^{k+1} = theta_D^k + eta^k * df(theta_G, theta_D^k) / dtheta_D^k        (Eq. 4)
-            f_K(theta_G, theta_D) = f(theta_G, theta_D^K(theta_G, theta_D))               (Eq. 6)
-            theta_G <- theta_G - eta * df_K(theta_G, theta_D) / dtheta_G                  (Eq. 7)
-
-        The K steps are built with ``create_graph=True``, so the generator's gradient includes the
-        term through dtheta_D^K / dtheta_G: G is rewarded for moves that D cannot answer within K
-        steps, which is what discourages hopping onto a single mode. As in the authors' code, the
-        steps use D's own optimiser (Adam or RMSprop, continuing its current moment estimates) on
-        one real and one fake batch. Unlike their code, the second moment is treated as a constant
-        preconditioner (detached): its derivative adds little and its square root is not
-        differentiable at zero. D itself is left untouched (the unroll updates copies of batch-norm
-        statistics); ``functional_call`` evaluates D with the returned parameters. Weight clipping
-        and the gradient penalty apply inside the unroll for ``wgan`` / ``wgan-gp``. Precision as in
-        the D step: D's forward passes and loss under autocast, the penalty and the inner
-        ``autograd.grad`` (a backward pass) in float32 outside it. Cost: about K
-        extra forward-backward passes of D per generator step, plus the backward pass through them.
+        """D's parameters after ``cfg.unroll_steps`` differentiable optimiser steps on one real batch and
+        ``fake`` (``unrolled.unrolled_parameters``): weight clipping and the penalties apply inside the
+        unroll; precision as in the D step. Cost: about K extra forward-backward passes of D per
+        generator step, plus the backward pass through them.
         """
         cfg = self.cfg
         real = self.sampler.sample(cfg.batch_size)
         if self.channels_last and real.dim() == 4:
             real = real.contiguous(memory_format=torch.channels_last)
-        names = [name for name, _ in self.D.named_parameters()]
-        originals = [p for _, p in self.D.named_parameters()]
-        params = [p.detach().clone().requires_grad_(True) for p in originals]
-        # Batch-norm running statistics are updated in place: give the unroll its own copies.
-        buffers = {name: b.clone() for name, b in self.D.named_buffers()}
-        adam = cfg.optimizer == "adam"
-        beta1, beta2 = (cfg.beta1, cfg.beta2) if adam else (0.0, self.opt_d.defaults["alpha"])
-        eps = self.opt_d.defaults["eps"]
-        lr = self.opt_d.param_groups[0]["lr"]  # the current rate, so a schedule applies to the unroll too
-        moments = []
-        for p in originals:
-            state = self.opt_d.state.get(p, {})
-            m = state.get("exp_avg", torch.zeros_like(p)).detach()
-            v = state.get("exp_avg_sq" if adam else "square_avg", torch.zeros_like(p)).detach()
-            moments.append((m, v))
-        t0 = float(self.opt_d.state.get(originals[0], {}).get("step", 0)) if originals else 0.0
 
-        def critic(x: torch.Tensor, current: list[torch.Tensor]) -> torch.Tensor:
-            return torch.func.functional_call(self.D, {**dict(zip(names, current)), **buffers}, (x,)).float()
+        def objective(critic):
+            loss, penalty, _, _ = self._discriminator_objective(critic, critic, real, fake)
+            return loss + penalty
 
-        for k in range(cfg.unroll_steps):
-            with self._autocast():
-                loss = self._discriminator_loss(critic(real, params), critic(fake, params))
-            if cfg.loss == "wgan-gp":
-                loss = loss + losses.gradient_penalty(lambda x, now=params: critic(x, now), real.float(), fake.float(),
-                                                      cfg.gp_lambda, generator=self.noise)
-            grads = torch.autograd.grad(loss, params, create_graph=True)
-            t = t0 + k + 1
-            updated, new_moments = [], []
-            for p, g, (m, v) in zip(params, grads, moments):
-                m = beta1 * m + (1 - beta1) * g
-                v = beta2 * v + (1 - beta2) * g.detach().square()
-                if adam:
-                    step = (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)
-                else:
-                    step = g / (v.sqrt() + eps)
-                p = p - lr * step
-                if cfg.clip is not None:
-                    p = p.clamp(-cfg.clip, cfg.clip)
-                updated.append(p)
-                new_moments.append((m, v))
-            params, moments = updated, new_moments
-        return dict(zip(names, params))
+        return unrolled_parameters(self.D, self.opt_d, objective, steps=cfg.unroll_steps,
+                                   betas=(cfg.beta1, cfg.beta2), clip=cfg.clip)
 
     def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         self.D.requires_grad_(False)  # G's update needs gradients w.r.t. G only
@@ -376,39 +250,10 @@ class Trainer:
                 fake_out = torch.func.functional_call(self.D, unrolled, (fake,)).float()
             else:
                 fake_out = self.D_fwd(fake).float()
-            if self._critic:
-                loss = losses.generator_loss_wasserstein(fake_out)
-            elif self.cfg.loss == "gan":
-                loss = losses.generator_loss_minimax(fake_out)
-            else:
-                loss = losses.generator_loss_nonsaturating(fake_out)
+            loss = self.game.g_loss(fake_out)
         grad_norm, skipped = self._optimizer_step(loss, self.opt_g, self.G, self.scaler_g)
         self.D.requires_grad_(True)
         return loss.detach(), grad_norm, skipped
-
-    def _optimizer_step(self, loss: torch.Tensor, opt: torch.optim.Optimizer, module: nn.Module,
-                        scaler: torch.amp.GradScaler) -> tuple[torch.Tensor, torch.Tensor]:
-        """Backward, gradient norm, update: returns (norm, 1.0 if the scaler skipped the update else 0.0).
-
-        The AMP examples' recipe for inspecting gradients: ``scale(loss).backward()``, ``unscale_(opt)``
-        before reading the gradients, ``step(opt)`` (which skips the update when an unscaled gradient
-        is inf or NaN), ``update()`` (which then halves the scale). A skip is how dynamic loss scaling
-        finds its scale, not divergence: it is returned on the device, with the norm set to NaN, and
-        ``flush`` records it. The scaler skips exactly when a gradient is not finite, which is when
-        this norm is not finite, so no private scaler state is read and nothing waits on the host.
-        """
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if scaler.is_enabled():
-            scaler.unscale_(opt)
-        norms = [p.grad.detach().float().norm() for p in module.parameters() if p.grad is not None]
-        grad_norm = torch.stack(norms).norm() if norms else torch.zeros((), device=self.device)
-        scaler.step(opt)
-        scaler.update()
-        if not scaler.is_enabled():
-            return grad_norm, torch.zeros((), device=self.device)
-        skipped = ~torch.isfinite(grad_norm)
-        return torch.where(skipped, torch.nan, grad_norm), skipped.float()
 
     def train_step(self) -> None:
         """One generator step preceded by ``n_critic`` discriminator steps; stats stay on device.
@@ -425,6 +270,8 @@ class Trainer:
                 keep_fake=last and self.cfg.reuse_fakes)
             skips = skips + skip_d
         loss_g, gn_g, skip_g = self._generator_step()
+        if self.ema is not None:
+            self.ema.update(self.G)
         self.step += 1
         self._pending.append(torch.stack([torch.tensor(float(self.step), device=self.device),
                                           loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp, w, skips + skip_g]).float())
@@ -514,7 +361,7 @@ class Trainer:
 
     # --- sampling ---------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, n: int | None = None, z: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
         """``n`` generated samples (float32, CPU); ``n`` defaults to ``len(z)``, or 64 without ``z``.
 
         Uses ``fixed_z`` when ``n <= 64`` and no ``z`` is given, so successive grids show the same
@@ -525,12 +372,19 @@ class Trainer:
         So a sample depends on its own z only (the same z gives the same output in any batch, and
         ``n=1`` works), and sampling changes nothing in G: in train mode every call would update the
         running statistics that checkpoints store. Each submodule's train/eval mode is restored.
+        ``ema=True`` samples from the average of G's weights instead (``cfg.ema_half_life > 0``).
 
         Example:
-            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu"))
-            >>> t.sample(5).shape, t.sample(z=torch.zeros(2, 4)).shape
-            (torch.Size([5, 2]), torch.Size([2, 2]))
+            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu", ema_half_life=10))
+            >>> t.sample(5).shape, t.sample(z=torch.zeros(2, 4)).shape, t.sample(3, ema=True).shape
+            (torch.Size([5, 2]), torch.Size([2, 2]), torch.Size([3, 2]))
         """
+        if not isinstance(ema, bool):
+            raise ValueError(f"ema must be True (sample from the average of G) or False (from G), got ema={ema!r}")
+        if ema and self.ema is None:
+            raise ValueError("ema=True needs an average of G's weights: train with TrainConfig(ema_half_life=...) > 0 "
+                             f"(this run has ema_half_life={self.cfg.ema_half_life})")
+        net = self.ema.module if ema else self.G  # the average is always in eval mode
         z_dim = self.cfg.z_dim
         if z is not None:
             if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != z_dim or len(z) == 0:
@@ -550,7 +404,7 @@ class Trainer:
         modes = [(module, module.training) for module in self.G.modules()]
         self.G.eval()
         try:
-            out = [self.G(chunk.to(self.device)).float().cpu() for chunk in z.split(4096)]
+            out = [net(chunk.to(self.device)).float().cpu() for chunk in z.split(4096)]
         finally:
             for module, training in modes:
                 module.training = training
@@ -558,7 +412,8 @@ class Trainer:
 
     # --- checkpoints -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Everything needed to continue the same trajectory: weights, optimiser and RNG states.
+        """Everything needed to continue the same trajectory: weights, optimiser and RNG states, and
+        the average of G (key ``G_ema``) when there is one.
 
         Example:
             >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu"))
@@ -566,6 +421,7 @@ class Trainer:
             ['D', 'G', 'config', 'format']
         """
         self.flush()
+        extra = {} if self.ema is None else {"G_ema": self.ema.state_dict()}
         return {
             "format": CHECKPOINT_FORMAT,
             "config": self.cfg.to_dict(),
@@ -580,6 +436,7 @@ class Trainer:
             "noise_rng": self.noise.get_state(),
             "sampler": self.sampler.state_dict(),
             "history": self.history.to_dict(),
+            **extra,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -600,7 +457,9 @@ class Trainer:
         says what differs and the trainer is left as it was. Learning rates and betas are this
         trainer's ``cfg`` (only the optimiser's moment estimates come from the file), so a resumed
         run may change them. Random-number states saved on another device type (CPU vs CUDA)
-        cannot be restored: training then continues with fresh noise and a ``UserWarning``.
+        cannot be restored: training then continues with fresh noise and a ``UserWarning``. A trainer
+        with an average of G restores it from ``G_ema``; from a checkpoint without one, the average
+        restarts at the checkpoint's G (with a ``UserWarning``).
 
         Example:
             >>> import os, tempfile
@@ -619,10 +478,13 @@ class Trainer:
                                   f"optimizer={self.cfg.optimizer!r}; build it with the checkpoint's config "
                                   "(TrainConfig.from_dict(load_checkpoint(path)['config']))")
         # load_state_dict copies matching tensors before it reports a mismatch: keep the old ones to restore.
-        backup = [(m, {k: v.clone() for k, v in m.state_dict().items()}) for m in (self.G, self.D)]
+        modules = (self.G, self.D) + (() if self.ema is None else (self.ema.module,))
+        backup = [(m, {k: v.clone() for k, v in m.state_dict().items()}) for m in modules]
         try:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
+            if self.ema is not None and state.get("G_ema") is not None:
+                self.ema.load_state_dict(state["G_ema"])
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
         except (RuntimeError, ValueError, KeyError, TypeError) as err:
@@ -631,6 +493,10 @@ class Trainer:
             raise CheckpointError(f"{path} was saved from a different model shape than this trainer's: "
                                   f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
         self._apply_hyperparameters()
+        if self.ema is not None and state.get("G_ema") is None:
+            warnings.warn(f"{path} holds no average of G's weights (it was trained without ema_half_life); the "
+                          "average restarts from the checkpoint's G", UserWarning, stacklevel=2)
+            self.ema = EMA(self.G, self.ema.decay)
         # A checkpoint from a disabled scaler (CPU, bf16) is empty; a fresh fp16 scaler is as good.
         # Checkpoints written before the scaler per player hold one "scaler", which both continue from.
         for key, scaler in (("scaler_d", self.scaler_d), ("scaler_g", self.scaler_g)):

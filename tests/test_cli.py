@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 
@@ -48,11 +49,27 @@ def test_cli_loss_picks_the_papers_settings_unless_overridden(tmp_path):
     assert (cfg["lr_d"], cfg["beta1"], cfg["beta2"], cfg["gp_lambda"], cfg["n_critic"]) == (1e-4, 0.0, 0.9, 10.0, 2)
 
 
+def test_cli_r1_and_ema_reach_the_config_and_resume_checks_them(tmp_path):
+    from gancourse.ema import half_life
+
+    out = tmp_path / "r1"
+    assert main(["train", "--data", "ring", "--loss", "hinge", "--r1-gamma", "2", "--ema", "0.9", "--steps", "3",
+                 "--out", str(out), "--no-progress"]) == 0
+    cfg = json.loads((out / "metrics.json").read_text())["config"]
+    assert (cfg["loss"], cfg["r1_gamma"]) == ("hinge", 2.0)
+    assert cfg["ema_half_life"] == pytest.approx(half_life(0.9)) == pytest.approx(math.log(0.5) / math.log(0.9))
+    assert main(["train", "--out", str(out), "--resume", "--steps", "5", "--ema", "0.99", "--no-progress"]) == 2
+    assert main(["train", "--out", str(out), "--resume", "--steps", "5", "--ema", "0.9", "--no-progress"]) == 0
+
+
 @pytest.mark.parametrize("args, message", [
     (["--lr-g", "0"], "lr_g=0.0"),
     (["--n-critic", "0"], "n_critic=0"),
     (["--clip", "-1"], "clip=-1.0"),
     (["--model", "dcgan"], "use --model mlp"),
+    (["--r1-gamma", "-1"], "r1_gamma=-1.0"),
+    (["--ema", "1.5"], "1.5"),
+    (["--loss", "hinge", "--r1-gamma", "nan"], "r1_gamma=nan"),
 ])
 def test_cli_bad_values_exit_2_with_one_line(tmp_path, capsys, args, message):
     out = tmp_path / "bad"

@@ -8,7 +8,14 @@ from gancourse.metrics.mixtures import ModeCoverage, mode_shares, summarize_cove
 from gancourse.remedies.benchmark import RunResult
 from gancourse.remedies.frozen_d import discriminator_landscape, frozen_discriminator_demo
 from gancourse.remedies.published import PUBLISHED
-from gancourse.remedies.report import against_baseline, best_published, compare_with_published, verdict, verdict_lines
+from gancourse.remedies.report import (
+    against_baseline,
+    best_published,
+    collapsed,
+    compare_with_published,
+    verdict,
+    verdict_lines,
+)
 
 # --- mode shares ------------------------------------------------------------------------------------
 
@@ -131,3 +138,21 @@ def test_against_baseline_counts_both_standard_errors():
     assert "modes captured 2.0 ± 0.6 vs 1.3 ± 0.3 (on par)" in lines[1]
     with pytest.raises(ValueError, match="no 'GAN' runs"):
         against_baseline(runs, "grid")
+
+
+def _traced(trace):
+    return RunResult("grid", "GAN", 0, ModeCoverage(1, 25, 0.0, 0.0, [0] * 25), 1.0, trace=trace)
+
+
+def test_collapsed_needs_few_modes_and_a_pile_at_every_late_step():
+    # grid: a quarter of 25 modes is 6 (integer), three times the fair share 1/25 is 12%
+    early_spread = [(s, 25, 0.9, 0.05) for s in (10, 20)]
+    assert collapsed(_traced(early_spread + [(30, 6, 0.0, 0.12), (40, 2, 0.0, 0.5)]), 25)
+    # one late step with 7 modes captured: not collapsed
+    assert not collapsed(_traced(early_spread + [(30, 7, 0.0, 0.5), (40, 2, 0.0, 0.5)]), 25)
+    # few modes captured but no pile (a diffuse cloud missing the HQ discs): not collapsed
+    assert not collapsed(_traced(early_spread + [(30, 1, 0.0, 0.11), (40, 1, 0.0, 0.5)]), 25)
+    # only the second half counts: a collapsed start that recovers is not collapsed
+    assert not collapsed(_traced([(10, 1, 0.0, 1.0), (20, 1, 0.0, 1.0), (30, 25, 0.9, 0.05), (40, 25, 0.9, 0.05)]), 25)
+    with pytest.raises(ValueError, match="trace_every"):
+        collapsed(_traced([]), 25)

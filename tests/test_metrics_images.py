@@ -251,3 +251,10 @@ def test_callback_scores_every_k_steps_during_training(small_digits):
     assert all(q.n == 64 for _, q in callback.results)
     with pytest.raises(ValueError, match="every"):
         image_quality_callback(clf, every=0)
+
+
+def test_no_classifier_for_a_folder_of_ones_own_images(tmp_path):
+    with pytest.raises(ValueError, match=r"no classifier for 'folder:.*classifiers exist for .*digits"):
+        load_classifier(f"folder:{tmp_path}", device="cpu")
+    with pytest.raises(ValueError, match="no classifier for"):
+        im.classifier_path(f"folder:{tmp_path}")

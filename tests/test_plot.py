@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
@@ -108,3 +109,46 @@ def test_line_palette_keeps_clear_of_the_real_and_fake_colours():
             assert float((rgb(colour) - rgb(reserved)).norm()) > 0.25, (colour, reserved)
     distances = [float((rgb(a) - rgb(b)).norm()) for i, a in enumerate(cycle) for b in cycle[i + 1:]]
     assert min(distances) > 0.2
+
+
+def test_panel_figsize_scales_wide_rows_down_to_the_notebook_width():
+    from gancourse.plot import NOTEBOOK_WIDTH, panel_figsize
+
+    assert panel_figsize(4, 1, (2.5, 2.0)) == (10.0, 2.0)           # fits: unchanged
+    width, height = panel_figsize(6, 2, (2.75, 3.0), extra_height=0.5)
+    assert width == NOTEBOOK_WIDTH                                   # 16.5 in scaled by 11 / 16.5
+    assert height == pytest.approx(2 * 3.0 * NOTEBOOK_WIDTH / 16.5 + 0.5)
+    for bad in (dict(ncols=0), dict(ncols=2.5), dict(ncols=True), dict(ncols=2, nrows=0), dict(ncols=2, panel=(0, 1))):
+        with pytest.raises(ValueError):
+            panel_figsize(**bad)
+
+
+def test_notebook_check_flags_figures_wider_than_the_notebook(tmp_path):
+    import json
+
+    from gancourse.notebook_check import figure_width_problems, notebook_problems
+
+    assert figure_width_problems("fig = plt.figure(figsize=(11, 4))") == []
+    assert figure_width_problems("plt.subplots(1, 2, figsize = panel_figsize(n, 1, (3, 3)))") == []
+    assert len(figure_width_problems("a = plt.subplots(figsize=(11.5, 2)); b = plt.subplots(figsize=(3 * k, 2))")) == 2
+    cell = {"cell_type": "code", "source": ["fig, axes = plt.subplots(1, 5, figsize=(17, 3.1))\n"],
+            "outputs": [], "execution_count": None, "metadata": {}}
+    path = tmp_path / "wide.ipynb"
+    meta = {"kernelspec": {"name": "python3"}, "accelerator": "GPU"}
+    path.write_text(json.dumps({"cells": [cell], "metadata": meta}))
+    assert notebook_problems(path) == [f"{path}: cell 0: figsize=(17, ...) is wider than 11.0 in: the notebook "
+                                       "would shrink it and its text"]
+
+
+def test_notebook_check_flags_cells_without_an_id(tmp_path):
+    import json
+
+    from gancourse.notebook_check import notebook_problems
+
+    meta = {"kernelspec": {"name": "python3"}, "accelerator": "GPU"}
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# hi"], "id": "a1"},
+             {"cell_type": "markdown", "metadata": {}, "source": ["no id"]}]
+    path = tmp_path / "ids.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5}))
+    assert [p.split(": ", 1)[1] for p in notebook_problems(path)] == [
+        "cell 1 has no id (nbformat 4.5 requires one; nbformat.validator.normalize adds it)"]

@@ -1,4 +1,5 @@
-"""Datasets for the course: 2-D mixtures, the offline ``digits`` images, torchvision images.
+"""Datasets for the course: 2-D mixtures, the offline ``digits`` images, torchvision images, and
+your own pictures as ``folder:PATH`` (64x64) or ``folder:PATH@SIZE`` (see ``gancourse.data.folder``).
 
 One entry point, ``make_sampler(name, ...)``, returns a device-resident sampler for any of them.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from .mixtures import MIXTURES, Mixture, grid_of_gaussians, make_mixture, ring_of_gaussians, spiral, two_moons
+from .folder import FOLDER_PREFIX, folder_name, is_folder_name, load_folder, parse_folder_name
 from .sampler import MixtureSampler, TensorSampler, to_unit_range
 
 # Image loaders are imported on first use: torchvision is slow to import and 2-D lessons never need it.
@@ -26,7 +28,8 @@ __all__ = [
     "DATASETS", "IMAGE_DATASETS", "MIXTURES", "Mixture", "ring_of_gaussians", "grid_of_gaussians", "spiral",
     "two_moons", "make_mixture", "load_digits", "load_torchvision", "load_images", "resolve_auto",
     "DatasetUnavailable", "TensorSampler", "MixtureSampler", "to_unit_range", "make_sampler",
-    "is_image_dataset", "data_shape", "check_dataset_name",
+    "is_image_dataset", "data_shape", "check_dataset_name", "FOLDER_PREFIX", "folder_name", "is_folder_name",
+    "parse_folder_name", "load_folder",
 ]
 
 IMAGE_DATASETS = ("digits",) + ONLINE_DATASETS + ("auto",)
@@ -36,14 +39,18 @@ _SHAPES = {"digits": (1, 28, 28), "mnist": (1, 28, 28), "fashion_mnist": (1, 28,
 
 
 def check_dataset_name(name: str) -> str:
-    """Return ``name`` if it is a known dataset, else raise ``ValueError`` listing the choices.
+    """Return ``name`` if it is a known dataset or a ``folder:PATH[@SIZE]`` name (the folder itself is
+    checked when it is read), else raise ``ValueError`` listing the choices.
 
     Example:
-        >>> check_dataset_name("ring")
-        'ring'
+        >>> check_dataset_name("ring"), check_dataset_name("folder:~/photos@128")
+        ('ring', 'folder:~/photos@128')
     """
+    if is_folder_name(name):
+        parse_folder_name(name)  # the syntax (a path, a size >= 1) is checked here; the folder when read
+        return name
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; valid choices: {', '.join(DATASETS)}")
+        raise ValueError(f"unknown dataset {name!r}; valid choices: {', '.join(DATASETS)}, {FOLDER_PREFIX}PATH")
     return name
 
 
@@ -54,24 +61,32 @@ def is_image_dataset(name: str) -> bool:
         >>> is_image_dataset("digits"), is_image_dataset("grid")
         (True, False)
     """
-    return check_dataset_name(name) in IMAGE_DATASETS
+    return is_folder_name(check_dataset_name(name)) or name in IMAGE_DATASETS
 
 
 def data_shape(name: str) -> tuple[int, ...]:
-    """Shape of one example: ``(2,)`` for mixtures, ``(C, H, W)`` for images (``auto`` is 28x28).
+    """Shape of one example: ``(2,)`` for mixtures, ``(C, H, W)`` for images (``auto`` is 28x28). A
+    ``folder:`` name is read (or its cache is) to know C: grey pictures have 1 channel, colour 3.
 
     Example:
         >>> data_shape("cifar10")
         (3, 32, 32)
     """
+    if is_folder_name(name):
+        return tuple(load_images(name)[0].shape[1:])  # memoised: the sampler built next reuses the tensor
     if not is_image_dataset(name):
         return (2,)
     return _SHAPES.get(name, (1, 28, 28))
 
 
-def load_images(name: str, train: bool = True, *, root=None) -> tuple[torch.Tensor, torch.Tensor]:
+def load_images(name: str, train: bool = True, *, root=None, size: int | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 images (N, C, H, W) and int64 labels for ``digits``, ``mnist``, ``fashion_mnist``,
-    ``cifar10`` or ``auto`` (MNIST when it can be had, else ``digits``, with one printed line).
+    ``cifar10`` or ``auto`` (MNIST when it can be had, else ``digits``, with one printed line), or
+    ``folder:PATH`` (``load_folder``: sub-folder labels, one split, so ``train`` is ignored).
+
+    ``size`` is the side of a folder's pictures when the name gives none (``folder:PATH@128`` does;
+    default 64); the other datasets have their own size and accept only that one.
 
     Example:
         >>> x, y = load_images("digits")  # doctest: +SKIP
@@ -82,8 +97,19 @@ def load_images(name: str, train: bool = True, *, root=None) -> tuple[torch.Tens
         ...
         ValueError: 'ring' is a 2-D dataset, not an image dataset; image choices: digits, mnist, ...
     """
+    if is_folder_name(name):
+        from .folder import DEFAULT_SIZE
+
+        path, given = parse_folder_name(name, default=None)
+        if given is not None and size is not None and given != size:
+            raise ValueError(f"size={size} contradicts the size in {name!r}; give one of them")
+        return load_folder(path, given or size or DEFAULT_SIZE, root=root)
     if not is_image_dataset(name):
-        raise ValueError(f"{name!r} is a 2-D dataset, not an image dataset; image choices: {', '.join(IMAGE_DATASETS)}")
+        raise ValueError(f"{name!r} is a 2-D dataset, not an image dataset; image choices: "
+                         f"{', '.join(IMAGE_DATASETS)}, {FOLDER_PREFIX}PATH")
+    if size is not None and size != data_shape(name)[-1]:
+        raise ValueError(f"{name!r} has {data_shape(name)[-1]}x{data_shape(name)[-1]} images, got size={size}; "
+                         f"only {FOLDER_PREFIX}PATH data can be read at another size")
     if name == "auto":
         from .torchvision_sets import resolve_auto
 

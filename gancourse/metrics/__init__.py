@@ -1,4 +1,5 @@
-"""Sample-quality metrics: mode coverage for 2-D mixtures, classifier-based numbers for images."""
+"""Sample-quality metrics: mode coverage for 2-D mixtures, classifier-based numbers for images, k-NN precision,
+recall, density and coverage on feature vectors (``metrics.manifold``)."""
 from __future__ import annotations
 
 from .images import (
@@ -21,6 +22,7 @@ from .images import (
     predict_proba,
     train_classifier,
 )
+from .manifold import ManifoldMetrics, density_coverage, knn_radii, manifold_metrics, precision_recall
 from .mixtures import ModeCoverage, mode_coverage, nearest_mode_distance
 
 __all__ = [
@@ -29,4 +31,5 @@ __all__ = [
     "predict_proba", "extract_features", "class_histogram", "class_coverage", "kl_from_uniform", "mean_confidence",
     "feature_statistics", "frechet_distance", "frechet_distance_from_features", "ImageQuality", "evaluate_images",
     "image_quality_callback", "CONFIDENT",
+    "ManifoldMetrics", "manifold_metrics", "precision_recall", "density_coverage", "knn_radii",
 ]

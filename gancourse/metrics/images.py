@@ -85,6 +85,10 @@ def _resolve_dataset(dataset: str) -> str:
 
     if not is_image_dataset(dataset):
         raise ValueError(f"{dataset!r} is not an image dataset; image choices: {', '.join(IMAGE_DATASETS)}")
+    if dataset.startswith("folder:"):
+        # a folder's sub-folders need not be classes at all: there is no classifier to train for it
+        raise ValueError(f"no classifier for {dataset!r}: classifiers exist for {', '.join(IMAGE_DATASETS)}; score "
+                         "your own images with one of those (lesson 3, 'your own images', uses digits)")
     if dataset == "auto":  # MNIST when it can be had, else digits
         from ..data import resolve_auto
 

@@ -66,14 +66,18 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     (DCGAN, default 64); ``None`` means the default. ``z_dim``, ``width`` and ``depth`` (hidden
     layers of an MLP) must be integers >= 1. A norm left at None is ``default_norms(model, loss)``:
     none for MLPs, batch norm for DCGAN (its paper), layer norm in a DCGAN critic (``loss`` wgan or
-    wgan-gp). An explicit ``d_norm="batch"`` with a critic loss is built as asked (lesson 4 compares
-    it) with a ``CriticNormWarning`` saying why it is wrong.
+    wgan-gp). A DCGAN needs square images of a size in ``DCGAN_SIZES`` (28, or a power of two from
+    16 to 256; ``dcgan_plan`` says which layers each gets). An explicit ``d_norm="batch"`` with a
+    critic loss is built as asked (lesson 4 compares it) with a ``CriticNormWarning`` saying why it is wrong.
 
     Example:
         >>> import torch
         >>> G, D = build_models("mlp", (2,), z_dim=8)
         >>> G(torch.randn(3, 8)).shape, D(G(torch.randn(3, 8))).shape
         (torch.Size([3, 2]), torch.Size([3]))
+        >>> G, D = build_models("dcgan", (3, 64, 64), z_dim=8, width=4)
+        >>> G(torch.randn(2, 8)).shape, D(G(torch.randn(2, 8))).shape
+        (torch.Size([2, 3, 64, 64]), torch.Size([2]))
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODELS)}")

@@ -10,7 +10,7 @@ from .benchmark import RunResult, seconds_per_run
 from .published import PUBLISHED, PublishedResult, published
 
 __all__ = ["summarize_results", "results_table", "best_method", "verdict", "best_published", "compare_with_published",
-           "verdict_lines", "against_baseline", "COLUMNS"]
+           "verdict_lines", "against_baseline", "collapsed", "COLUMNS"]
 
 
 def summarize_results(results: Sequence[RunResult]) -> dict[tuple[str, str], CoverageSummary]:
@@ -217,3 +217,23 @@ def against_baseline(results: Sequence[RunResult], data: str, baseline: str = "G
         lines.append(f"* **{method}** vs {baseline}, {data}: modes captured {_pm(s.modes)} vs {_pm(base.modes)} "
                      f"({modes}); % HQ {_pm(s.hq_fraction, 100)} vs {_pm(base.hq_fraction, 100)} ({hq})")
     return lines
+
+
+def collapsed(result: RunResult, num_modes: int) -> bool:
+    """Whether a traced run stayed collapsed: at every scored step of the second half of ``result.trace``
+    at most a quarter of the ``num_modes`` modes were captured and the most popular mode held at least
+    three times its fair share 1/K of all samples (a pile, wherever it sat). A diffuse cloud that misses
+    the HQ discs fails the second test; a generator spread over the modes fails the first.
+
+    Example:
+        >>> from gancourse.metrics.mixtures import ModeCoverage
+        >>> cov = ModeCoverage(1, 8, 0.0, 0.0, [0] * 8)
+        >>> piled = RunResult("ring", "GAN", 0, cov, 1.0, trace=[(10, 8, 0.9, 0.13), (20, 1, 0.0, 0.6)])
+        >>> cloud = RunResult("ring", "GAN", 0, cov, 1.0, trace=[(10, 1, 0.0, 0.6), (20, 1, 0.0, 0.2)])
+        >>> collapsed(piled, 8), collapsed(cloud, 8)
+        (True, False)
+    """
+    if not result.trace:
+        raise ValueError(f"run {result.method!r} on {result.data!r} has no trace: train it with trace_every > 0")
+    late = result.trace[len(result.trace) // 2:]
+    return all(modes <= num_modes // 4 and top >= 3 / num_modes for _, modes, _, top in late)

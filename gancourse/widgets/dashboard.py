@@ -11,6 +11,7 @@ Example (in a notebook)::
     dash             # sliders, Train / Stop / Reset, live plots
     dash.run(wait=True)   # the same as clicking Train, but blocks (used by tests and nbval)
     dash.compare()        # finished runs side by side
+    Dashboard(data="folder:my_pictures", model="dcgan", image_size=64)   # your own PNG/JPEG pictures
 """
 from __future__ import annotations
 
@@ -18,13 +19,22 @@ import textwrap
 import threading
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import ipywidgets as W
 import torch
 from matplotlib.figure import Figure
 
 from ..config import CRITIC_LOSSES, LOSSES, OPTIMIZERS, PRESETS, TrainConfig
-from ..data import DATASETS, is_image_dataset, make_mixture
+from ..data import (
+    DATASETS,
+    check_dataset_name,
+    folder_name,
+    is_folder_name,
+    is_image_dataset,
+    make_mixture,
+    parse_folder_name,
+)
 from ..models import MODELS
 from ..models.build import CriticNormWarning, critic_norm_problem
 from ..plot import plot_history
@@ -75,6 +85,8 @@ class Dashboard:
     frame every ``MAX_PLOT_EVERY`` steps so that a long run still looks live). Choosing ``wgan`` or
     ``wgan-gp`` loads the paper's settings and unticks batch norm (their critic has none); ticking it
     again is lesson 4's experiment: the run goes ahead with a note saying what is wrong with it.
+    ``data`` may also be ``folder:PATH`` (your own PNG/JPEG pictures, added to the dataset picker);
+    ``image_size`` is their side after a centre crop (default 64, or the ``@SIZE`` of the name).
 
     Example:
         >>> dash = Dashboard(data="ring", loss="wgan-gp", steps=4, z_dim=4, width=16, device="cpu", plot_every=4)
@@ -88,7 +100,7 @@ class Dashboard:
 
     def __init__(self, data: str = "ring", model: str = "mlp", loss: str = "nsgan", *, controls=None,
                  plot_every: int | None = None, device: str = "auto", z_dim: int | None = None,
-                 width: int | None = None, **initial) -> None:
+                 width: int | None = None, image_size: int | None = None, **initial) -> None:
         controls = tuple(CONTROLS if controls is None else controls)
         unknown = set(controls) - set(CONTROLS)
         if unknown:
@@ -106,6 +118,12 @@ class Dashboard:
         if bad:
             raise ValueError(f"unknown initial value(s) {sorted(bad)}; valid: {', '.join(values)}")
         values.update(initial)
+        check_dataset_name(values["data"])
+        if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int)
+                                       or image_size < 1):
+            raise ValueError(f"image_size must be an integer >= 1 (for a DCGAN: 16, 28, 32, 64, 128 or 256), "
+                             f"got image_size={image_size!r}")
+        self.image_size = image_size
         self._initial = dict(values)
         self.device, self.z_dim, self.width, self.plot_every = device, z_dim, width, plot_every
         self.controls = self._make_controls(values)
@@ -136,8 +154,9 @@ class Dashboard:
     def _make_controls(self, v: dict) -> dict:
         log = dict(min=-6, max=0, step=0.1, readout_format=".1e", style=_STYLE, layout=_WIDE)
         return {
-            "data": W.Dropdown(options=list(DATASETS), value=v["data"], description="dataset", style=_STYLE,
-                               layout=_WIDE),
+            # A folder given by name joins the picker, so switching away from it and back works.
+            "data": W.Dropdown(options=list(DATASETS) + ([v["data"]] if is_folder_name(v["data"]) else []),
+                               value=v["data"], description="dataset", style=_STYLE, layout=_WIDE),
             "model": W.Dropdown(options=list(MODELS), value=v["model"], description="model", style=_STYLE,
                                 layout=_WIDE),
             "loss": W.Dropdown(options=list(LOSSES), value=v["loss"], description="loss", style=_STYLE, layout=_WIDE),
@@ -225,7 +244,8 @@ class Dashboard:
             norm = "batch" if v["batch_norm"] else "none"
             with warnings.catch_warnings():  # shown in the message line instead
                 warnings.simplefilter("ignore", CriticNormWarning)
-                trainer = Trainer.from_names(v["data"], v["model"], cfg, width=self.width, g_norm=norm, d_norm=norm)
+                trainer = Trainer.from_names(self._data_name(v["data"]), v["model"], cfg, width=self.width,
+                                             g_norm=norm, d_norm=norm)
         except (ValueError, RuntimeError) as err:
             self._say(f"cannot train with these settings: {err}", "error")
             return None
@@ -249,6 +269,15 @@ class Dashboard:
         if wait:
             self.wait()
         return run
+
+    def _data_name(self, data: str) -> str:
+        """The name to train on: a folder gets ``image_size`` (an explicit ``@SIZE`` must agree with it)."""
+        if not is_folder_name(data):
+            return data
+        path, given = parse_folder_name(data, default=None)
+        if given is not None and self.image_size is not None and given != self.image_size:
+            raise ValueError(f"image_size={self.image_size} contradicts the size in {data!r}; give one of them")
+        return folder_name(path, given or self.image_size or 64)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until the current run has finished (or ``timeout`` seconds passed)."""
@@ -313,7 +342,9 @@ class Dashboard:
 
     @staticmethod
     def _label(cfg: TrainConfig, v: dict) -> str:
-        parts = [v["data"], v["model"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
+        data = v["data"]  # a folder is shown by its own name, not its whole path
+        data = f"folder {Path(parse_folder_name(data)[0]).name}" if is_folder_name(data) else data
+        parts = [data, v["model"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
         if cfg.optimizer == "adam":
             parts.append(f"b1 {cfg.beta1:g}")
         else:
