@@ -29,3 +29,19 @@ def _close_figures():
 
 def pytest_configure(config):
     os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def split_and_resume(tmp_path):
+    """``split_and_resume(make, first_steps)`` -> (a trainer from ``make()`` trained in one go, a fresh one
+    loaded from the checkpoint of a run stopped after ``first_steps``, not yet trained further): the two
+    halves of every "resumes bit for bit" test."""
+    def run(make, first_steps: int):
+        full = make()
+        full.train(progress=False)
+        first = make()
+        first.train(steps=first_steps, progress=False)
+        first.save(tmp_path / "split.pt")
+        return full, make().load(tmp_path / "split.pt")
+    return run
+

@@ -153,13 +153,8 @@ def _image_trainer(steps=8):
 
 @pytest.mark.parametrize("make", [lambda: _ring_trainer(steps=9), lambda: _image_trainer(steps=7)],
                          ids=["ring", "dcgan-batch-norm"])
-def test_checkpoints_carry_the_average_and_resume_bit_for_bit(make, tmp_path):
-    full = make()
-    full.train(progress=False)
-    first = make()
-    first.train(steps=4, progress=False)
-    first.save(tmp_path / "c.pt")
-    resumed = make().load(tmp_path / "c.pt")
+def test_checkpoints_carry_the_average_and_resume_bit_for_bit(make, split_and_resume):
+    full, resumed = split_and_resume(make, 4)
     assert resumed.ema.updates == 4
     resumed.train(progress=False)
     for a, b in zip(full.ema.module.state_dict().values(), resumed.ema.module.state_dict().values()):

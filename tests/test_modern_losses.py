@@ -167,15 +167,8 @@ def test_new_losses_and_penalties_train_with_finite_statistics(overrides):
     assert (min(history["gp"]) > 0) == (overrides.get("r1_gamma", 0) > 0)
 
 
-def test_hinge_and_r1_resume_bit_for_bit(tmp_path):
-    def make():
-        return _ring(loss="hinge", r1_gamma=2.0, steps=9)
-    full = make()
-    full.train(progress=False)
-    first = make()
-    first.train(steps=4, progress=False)
-    first.save(tmp_path / "c.pt")
-    resumed = make().load(tmp_path / "c.pt")
+def test_hinge_and_r1_resume_bit_for_bit(split_and_resume):
+    full, resumed = split_and_resume(lambda: _ring(loss="hinge", r1_gamma=2.0, steps=9), 4)
     resumed.train(progress=False)
     for a, b in zip(list(full.G.state_dict().values()) + list(full.D.state_dict().values()),
                     list(resumed.G.state_dict().values()) + list(resumed.D.state_dict().values())):

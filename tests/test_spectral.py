@@ -113,18 +113,13 @@ def test_normalisation_layers_have_no_bound():
         lipschitz_upper_bound(D)
 
 
-def test_a_spectrally_normalised_critic_trains_and_resumes_bit_for_bit(tmp_path):
+def test_a_spectrally_normalised_critic_trains_and_resumes_bit_for_bit(split_and_resume):
     def make():
         torch.manual_seed(0)
         G, D = build_models("mlp", (2,), z_dim=4, width=16)
         cfg = TrainConfig(loss="hinge", z_dim=4, batch_size=32, device="cpu", steps=8, log_every=3)
         return Trainer(G, with_spectral_norm(D), MixtureSampler(ring_of_gaussians(), 32, seed=0), cfg)
-    full = make()
-    full.train(progress=False)
-    first = make()
-    first.train(steps=3, progress=False)
-    first.save(tmp_path / "c.pt")
-    resumed = make().load(tmp_path / "c.pt")
+    full, resumed = split_and_resume(make, 3)
     resumed.train(progress=False)
     assert any("_u" in k for k in full.D.state_dict())  # the power iteration's state is in the checkpoint
     for a, b in zip(full.D.state_dict().values(), resumed.D.state_dict().values()):
