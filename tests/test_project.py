@@ -45,7 +45,8 @@ def test_layout():
 
 
 def test_notebook_check_flags_outputs_and_missing_metadata(tmp_path, capsys):
-    good = {"cells": [{"cell_type": "code", "source": "1", "outputs": [], "execution_count": None, "metadata": {}}],
+    good = {"cells": [{"cell_type": "code", "id": "c0", "source": "1", "outputs": [], "execution_count": None,
+                       "metadata": {}}],
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
                          "accelerator": "GPU"}, "nbformat": 4, "nbformat_minor": 5}
     (tmp_path / "good.ipynb").write_text(json.dumps(good))
