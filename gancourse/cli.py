@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import signal
 import sys
@@ -33,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .paths import write_atomically
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -424,19 +425,18 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .data import is_image_dataset, make_mixture
+    from .data import display_name, is_image_dataset, make_mixture
     from .losses import game_loss
     from .metrics import mode_coverage
     from .plot import plot_history, plot_samples, plot_scatter
 
     setup = trainer.setup
-    # A folder's name is a whole absolute path: the pictures' titles show only the folder's own name.
-    shown = f"folder {Path(setup['data'].rpartition('@')[0]).name}" if setup["data"].startswith("folder:") else None
+    shown = display_name(setup["data"])   # a folder's own name, not its whole absolute path
     metrics: dict = {"setup": setup, "config": trainer.cfg.to_dict(), "step": trainer.step,
                      "train_seconds": round(seconds, 3), "device": str(trainer.device),
                      "final": {k: trainer.history.last(k) for k in trainer.history if k != "step"}}
     if is_image_dataset(setup["data"]):
-        title = f"{shown or setup['data']} / {setup['model']} / step {trainer.step}"
+        title = f"{shown} / {setup['model']} / step {trainer.step}"
         fig = plot_samples(trainer.sample(64, ema=trainer.ema is not None), title=title)
     else:
         mixture = make_mixture(setup["data"])
@@ -452,27 +452,16 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
                                         "hq_fraction": cov.hq_fraction, "reverse_kl": cov.reverse_kl}
     # Every file is written next to its place and renamed over it: a run killed mid-write (SIGKILL
     # during a periodic save) leaves the previous complete file, never half a PNG.
-    _write_atomically(out / "samples.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
+    write_atomically(out / "samples.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
-    fig = plot_history(trainer.history, title=f"{shown or setup['data']} / {trainer.cfg.loss}")
-    _write_atomically(out / "losses.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
+    fig = plot_history(trainer.history, title=f"{shown} / {trainer.cfg.loss}")
+    write_atomically(out / "losses.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
     # Strict JSON: inf/nan (a reverse KL with no HQ sample, a diverged loss) become null, so that any
     # JSON reader (a browser, jq) can load the file; Python's default would write bare Infinity / NaN.
     text = json.dumps(_finite_or_none(metrics), indent=2, default=str, allow_nan=False) + "\n"
-    _write_atomically(out / "metrics.json", lambda f: f.write(text.encode()))
+    write_atomically(out / "metrics.json", lambda f: f.write(text.encode()))
     return metrics
-
-
-def _write_atomically(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _finite_or_none(value):

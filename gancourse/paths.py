@@ -7,9 +7,36 @@ used from a checkout (the editable install of ``make lab``); otherwise ``~/.cach
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["data_dir", "offline"]
+__all__ = ["data_dir", "offline", "write_atomically"]
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> Path:
+    """Write ``path`` by calling ``write(f)`` on a temporary file next to it, then renaming that file
+    over ``path``: a crash, a kill or a concurrent reader never sees half a file, only the old one or
+    the new one (``os.replace`` is atomic within a filesystem). The temporary file is removed on failure.
+
+    Example:
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> write_atomically(folder / "a.txt", lambda f: f.write(b"hi")).read_bytes(), os.listdir(folder)
+        (b'hi', ['a.txt'])
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def data_dir() -> Path:

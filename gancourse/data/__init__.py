@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from .mixtures import MIXTURES, Mixture, grid_of_gaussians, make_mixture, ring_of_gaussians, spiral, two_moons
-from .folder import FOLDER_PREFIX, folder_name, is_folder_name, load_folder, parse_folder_name
+from .folder import FOLDER_PREFIX, display_name, folder_name, is_folder_name, load_folder, parse_folder_name
 from .sampler import MixtureSampler, TensorSampler, to_unit_range
 
 # Image loaders are imported on first use: torchvision is slow to import and 2-D lessons never need it.
@@ -28,7 +28,7 @@ __all__ = [
     "DATASETS", "IMAGE_DATASETS", "MIXTURES", "Mixture", "ring_of_gaussians", "grid_of_gaussians", "spiral",
     "two_moons", "make_mixture", "load_digits", "load_torchvision", "load_images", "resolve_auto",
     "DatasetUnavailable", "TensorSampler", "MixtureSampler", "to_unit_range", "make_sampler",
-    "is_image_dataset", "data_shape", "check_dataset_name", "FOLDER_PREFIX", "folder_name", "is_folder_name",
+    "is_image_dataset", "data_shape", "check_dataset_name", "FOLDER_PREFIX", "display_name", "folder_name", "is_folder_name",
     "parse_folder_name", "load_folder",
 ]
 

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gancourse.paths import data_dir
+from gancourse.paths import data_dir, write_atomically
 
 __all__ = ["DIGITS_VERSION", "render_digits", "load_digits", "list_digit_fonts"]
 
@@ -439,20 +439,8 @@ def _read_cache(path: Path, n_train: int, n_test: int) -> dict[str, np.ndarray]:
 
 
 def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    # Write next to the target and rename: a crash or a concurrent reader never sees half a file.
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays, sha256=np.array(_digest(arrays)))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    # Atomic: a crash or a concurrent reader never sees half a file.
+    write_atomically(path, lambda f: np.savez_compressed(f, **arrays, sha256=np.array(_digest(arrays))))
 
 
 def load_digits(

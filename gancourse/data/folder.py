@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..paths import data_dir
+from ..paths import data_dir, write_atomically
 
 __all__ = ["FOLDER_PREFIX", "DEFAULT_SIZE", "IMAGE_SUFFIXES", "FOLDER_VERSION", "is_folder_name", "parse_folder_name",
            "folder_name", "load_folder"]
@@ -72,6 +72,17 @@ def parse_folder_name(name: str, default: int | None = DEFAULT_SIZE) -> tuple[Pa
     if not path:
         raise ValueError(f"{name!r} names no folder; write it as folder:PATH or folder:PATH@SIZE")
     return Path(path).expanduser(), size
+
+
+def display_name(name: str) -> str:
+    """How titles and labels show a dataset: a folder by its own name (its whole path is too long for a
+    title), every other dataset as it is named.
+
+    Example:
+        >>> display_name("folder:/data/faces@64"), display_name("digits")
+        ('folder faces', 'digits')
+    """
+    return f"folder {parse_folder_name(name)[0].name}" if is_folder_name(name) else name
 
 
 def folder_name(path: str | os.PathLike, size: int = DEFAULT_SIZE) -> str:
@@ -193,15 +204,8 @@ def _read_folder(folder: Path, files: list[Path], size: int) -> tuple[np.ndarray
 
 
 def _write_cache(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    # Written next to its place and renamed: a killed process never leaves half a cache behind.
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, images=images, labels=labels)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Atomic: a killed process never leaves half a cache behind.
+    write_atomically(path, lambda f: np.savez(f, images=images, labels=labels))
 
 
 def _read_cache(path: Path, size: int) -> tuple[np.ndarray, np.ndarray] | None:

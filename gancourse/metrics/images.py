@@ -81,11 +81,11 @@ def _device_of(module: nn.Module) -> torch.device:
 
 
 def _resolve_dataset(dataset: str) -> str:
-    from ..data import IMAGE_DATASETS, is_image_dataset
+    from ..data import IMAGE_DATASETS, is_folder_name, is_image_dataset
 
     if not is_image_dataset(dataset):
         raise ValueError(f"{dataset!r} is not an image dataset; image choices: {', '.join(IMAGE_DATASETS)}")
-    if dataset.startswith("folder:"):
+    if is_folder_name(dataset):
         # a folder's sub-folders need not be classes at all: there is no classifier to train for it
         raise ValueError(f"no classifier for {dataset!r}: classifiers exist for {', '.join(IMAGE_DATASETS)}; score "
                          "your own images with one of those (lesson 3, 'your own images', uses digits)")

@@ -69,10 +69,7 @@ class BestResponseDemo:
             >>> d.pile_modes()
             [4]
         """
-        last: dict[int, int] = {}
-        for _, rnd, mode, _ in self.trace:
-            last[rnd] = mode
-        return [last[r] for r in sorted(last)]
+        return [mode for _, _, mode, _ in self._round_ends()]
 
     def final_shares(self) -> list[float]:
         """The most popular mode's share of the samples at the end of each round.
@@ -82,9 +79,11 @@ class BestResponseDemo:
             >>> d.final_shares()
             [0.9]
         """
-        last: dict[int, float] = {}
-        for _, rnd, _, share in self.trace:
-            last[rnd] = share
+        return [share for _, _, _, share in self._round_ends()]
+
+    def _round_ends(self) -> list[tuple[int, int, int, float]]:
+        # the last trace row of each round, in round order
+        last = {row[1]: row for row in self.trace}
         return [last[r] for r in sorted(last)]
 
 

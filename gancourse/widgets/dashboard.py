@@ -19,7 +19,6 @@ import textwrap
 import threading
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import ipywidgets as W
 import torch
@@ -29,6 +28,7 @@ from ..config import CRITIC_LOSSES, LOSSES, OPTIMIZERS, PRESETS, TrainConfig
 from ..data import (
     DATASETS,
     check_dataset_name,
+    display_name,
     folder_name,
     is_folder_name,
     is_image_dataset,
@@ -342,9 +342,7 @@ class Dashboard:
 
     @staticmethod
     def _label(cfg: TrainConfig, v: dict) -> str:
-        data = v["data"]  # a folder is shown by its own name, not its whole path
-        data = f"folder {Path(parse_folder_name(data)[0]).name}" if is_folder_name(data) else data
-        parts = [data, v["model"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
+        parts = [display_name(v["data"]), v["model"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
         if cfg.optimizer == "adam":
             parts.append(f"b1 {cfg.beta1:g}")
         else:
