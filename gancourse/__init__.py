@@ -21,6 +21,8 @@ Modules, one concept each:
 - ``gancourse.remedies``    mode-collapse remedies (packing, minibatch std) and lesson 2's widget
 - ``gancourse.wasserstein`` WGAN Example 1, earth mover's distance, the Kantorovich-Rubinstein dual
 - ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
+- ``gancourse.stabilisers`` lesson 6's comparison: NS-GAN, WGAN-GP, hinge + SN, R1, each with EMA; truncation
+- ``gancourse.conditioning`` class labels through the loop: concat, AC-GAN, projection (lesson 5)
 - ``gancourse.dirac``       the Dirac-GAN: vector fields, Jacobian eigenvalues, trajectories (Mescheder et al. 2018)
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
 - ``gancourse.device``      cuda > mps > cpu

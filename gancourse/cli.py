@@ -7,6 +7,7 @@ Example::
     gancourse train --out runs/ring --steps 4000 --resume   # continue the same run
     gancourse train --out runs/x --lr-g 1e-3 --dry-run      # check the settings, train nothing
     gancourse train --data folder:~/faces --image-size 64 --model dcgan --out runs/faces   # your own pictures
+    gancourse train --data digits --model dcgan --condition projection --out runs/cdigits  # one row per class
 
 It writes ``samples.png``, ``losses.png``, ``metrics.json`` and ``checkpoint.pt`` into ``--out`` and
 refuses to touch a non-empty folder unless ``--resume`` is given. Every argument is checked before
@@ -44,7 +45,7 @@ __all__ = ["main", "build_parser", "parse_and_check", "TrainPlan", "SavePeriod",
 _DEFAULTS = {"data": "ring", "model": "mlp", "loss": "nsgan", "device": "auto"}  # seed: TrainConfig's 0
 # Flags that set a TrainConfig field of the same name (dashes for underscores).
 _CONFIG_FLAGS = ("loss", "batch_size", "lr_g", "lr_d", "beta1", "beta2", "optimizer", "n_critic", "clip",
-                 "gp_lambda", "r1_gamma", "z_dim", "seed")
+                 "gp_lambda", "r1_gamma", "z_dim", "seed", "condition")
 CHECKPOINT_EVERY = "2m"
 """Default of ``--checkpoint-every``: writing a checkpoint and the pictures takes about a second, so
 every 2 minutes costs under 1% and a killed run loses at most 2 minutes."""
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         >>> build_parser().parse_args(["train", "--out", "runs/x", "--lr-g", "1e-3"]).lr_g
         0.001
     """
-    from .config import LOSSES, OPTIMIZERS
+    from .config import CONDITIONS, LOSSES, OPTIMIZERS
     from .device import DEVICES
     from .models import MODELS, NORMS
 
@@ -160,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--z-dim", type=int)
     train.add_argument("--width", type=int, help="hidden units (mlp) or base channels (dcgan)")
     train.add_argument("--norm", choices=NORMS, help="normalisation in G and D (default: model's own)")
+    train.add_argument("--condition", choices=CONDITIONS,
+                       help="class-conditional GAN: how D gets the label (default: none, unconditional; needs "
+                            "labelled data)")
+    train.add_argument("--spectral-norm", action="store_true", default=None,
+                       help="spectral normalisation on every layer of D (Miyato et al. 2018)")
     train.add_argument("--device", choices=DEVICES, help="where to train (default: auto)")
     train.add_argument("--compile", action="store_true", help="torch.compile the networks")
     train.add_argument("--checkpoint-every", type=_save_period, default=SavePeriod.parse(CHECKPOINT_EVERY),
@@ -175,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
 class TrainPlan:
     """A checked command line: what ``main`` will train, from which step, into which folder.
 
-    ``setup`` holds the names ``Trainer.from_names`` needs (data, model, width, g_norm, d_norm).
+    ``setup`` holds the names ``Trainer.from_names`` needs (data, model, width, g_norm, d_norm,
+    spectral_norm; a checkpoint written before ``spectral_norm`` existed has none: False).
 
     Example:
         >>> plan = parse_and_check(["train", "--out", "/nonexistent/run", "--loss", "wgan", "--device", "cpu"])
@@ -208,6 +215,8 @@ class TrainPlan:
         s, c = self.setup, self.cfg
         norms = (s.get("g_norm"), s.get("d_norm"))
         shown = "" if norms in ((None, None), ("none", "none")) else f" (norm: G {norms[0]}, D {norms[1]})"
+        shown += " (spectral norm in D)" if s.get("spectral_norm") else ""
+        shown += f" (conditional: {c.condition})" if c.condition != "none" else ""
         return (f"{s['data']} / {s['model']}{shown} / {c.loss}, steps {self.start_step} -> {c.steps} on {c.device}, "
                 f"into {self.out}")
 
@@ -224,7 +233,7 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
         Traceback (most recent call last):
         ValueError: n_critic must be an integer >= 1, got n_critic=0
     """
-    from .data import is_image_dataset
+    from .data import check_labelled_dataset, is_image_dataset
     from .device import pick_device
     from .models.build import critic_norm_problem, default_norms
 
@@ -242,10 +251,13 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
         # The norms are fixed here, so --dry-run shows them and the checkpoint records them.
         default_g, default_d = default_norms(model, cfg.loss)
         setup = {"data": _data_name(args.data or _DEFAULTS["data"], args.image_size, model), "model": model,
-                 "width": args.width, "g_norm": args.norm or default_g, "d_norm": args.norm or default_d}
+                 "width": args.width, "g_norm": args.norm or default_g, "d_norm": args.norm or default_d,
+                 "spectral_norm": bool(args.spectral_norm)}
         if setup["model"] == "dcgan" and not is_image_dataset(setup["data"]):
             raise ValueError(f"--model dcgan needs an image dataset, but --data {setup['data']} is 2-D points; "
                              "use --model mlp for it")
+        if cfg.condition != "none":
+            check_labelled_dataset(setup["data"], f"--condition {cfg.condition}")
     cfg = cfg.replace(device=str(pick_device(cfg.device)))  # an unavailable device fails here, not mid-setup
     problem = critic_norm_problem(cfg.loss, setup.get("d_norm"))
     return TrainPlan(out=out, cfg=cfg, setup=setup, resume=args.resume, start_step=start,
@@ -334,8 +346,10 @@ def _resumed_settings(args: argparse.Namespace):
         base = args.data or (saved_data.rpartition("@")[0] if is_folder_name(saved_data) else saved_data)
         data = _data_name(base, args.image_size, args.model or setup["model"])
     given = {"data": (data, setup["data"]), "model": (args.model, setup["model"]),
-             "width": (args.width, setup.get("width")), "norm": (args.norm, setup.get("g_norm"))}
-    given.update({name: (getattr(args, name), saved.get(name)) for name in _CONFIG_FLAGS})
+             "width": (args.width, setup.get("width")), "norm": (args.norm, setup.get("g_norm")),
+             "spectral_norm": (args.spectral_norm, bool(setup.get("spectral_norm", False)))}
+    given.update({name: (getattr(args, name), saved.get(name, "none" if name == "condition" else None))
+                  for name in _CONFIG_FLAGS})  # a checkpoint from before labels existed is unconditional
     if args.ema is not None:
         from .ema import half_life
 
@@ -437,7 +451,8 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
                      "final": {k: trainer.history.last(k) for k in trainer.history if k != "step"}}
     if is_image_dataset(setup["data"]):
         title = f"{shown} / {setup['model']} / step {trainer.step}"
-        fig = plot_samples(trainer.sample(64, ema=trainer.ema is not None), title=title)
+        images, nrow = _sample_grid(trainer)
+        fig = plot_samples(images, title=title, nrow=nrow)
     else:
         mixture = make_mixture(setup["data"])
         fake = trainer.sample(z=torch_randn(2500, trainer.cfg.z_dim, trainer.cfg.seed), ema=trainer.ema is not None)
@@ -462,6 +477,18 @@ def _write_outputs(trainer, out: Path, seconds: float) -> dict:
     text = json.dumps(_finite_or_none(metrics), indent=2, default=str, allow_nan=False) + "\n"
     write_atomically(out / "metrics.json", lambda f: f.write(text.encode()))
     return metrics
+
+
+def _sample_grid(trainer) -> tuple:
+    """(images, nrow) for samples.png: 64 samples, or for a conditional run with K <= 16 classes one row
+    per class, the same 8 latent points in every row (style kept, label changed)."""
+    import torch
+
+    K, ema = trainer.num_classes, trainer.ema is not None
+    if not K or K > 16:
+        return trainer.sample(64, ema=ema), None
+    z = trainer.fixed_z[:8].cpu().repeat(K, 1)
+    return trainer.sample(z=z, y=torch.arange(K).repeat_interleave(8), ema=ema), 8
 
 
 def _finite_or_none(value):
@@ -509,7 +536,8 @@ def _train(plan: TrainPlan) -> int:
     with warnings.catch_warnings():  # main() has printed it already, as one line
         warnings.simplefilter("ignore", CriticNormWarning)
         trainer = Trainer.from_names(setup["data"], setup["model"], plan.cfg, width=setup.get("width"),
-                                     g_norm=setup.get("g_norm"), d_norm=setup.get("d_norm"))
+                                     g_norm=setup.get("g_norm"), d_norm=setup.get("d_norm"),
+                                     spectral_norm=bool(setup.get("spectral_norm", False)))
     if plan.resume:
         trainer.load(plan.checkpoint)
     else:

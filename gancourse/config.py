@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 import torch
 
+from .conditioning import CONDITIONS as _CONDITION_ENTRIES
 from .device import DEVICES
 from .losses import GAME_LOSSES
 
-__all__ = ["TrainConfig", "LOSSES", "CRITIC_LOSSES", "OPTIMIZERS", "PRESETS", "preset"]
+__all__ = ["TrainConfig", "LOSSES", "CRITIC_LOSSES", "OPTIMIZERS", "CONDITIONS", "PRESETS", "preset"]
 
 LOSSES = tuple(GAME_LOSSES)
 """gan: minimax (saturating) G loss; nsgan: non-saturating; wgan: critic + clipping; wgan-gp: critic + penalty;
@@ -21,13 +22,16 @@ hinge: the hinge loss of SNGAN / BigGAN. One entry each in ``losses.GAME_LOSSES`
 CRITIC_LOSSES = tuple(name for name, entry in GAME_LOSSES.items() if entry.is_critic)
 """The losses whose D is a critic f(x) scoring one sample (no batch norm in it: ``models.build.default_norms``)."""
 OPTIMIZERS = ("adam", "rmsprop")
+CONDITIONS = tuple(_CONDITION_ENTRIES)
+"""none: unconditional; concat, acgan, projection: the three ways of giving D the label (lesson 5). One entry
+each in ``conditioning.CONDITIONS``, which the loop looks up."""
 MAX_SEED = 2**63 - 1
 """Largest seed: torch seeds are 64-bit and the trainer derives a few seeds from ``seed + k``."""
 
 _FLOAT_FIELDS = ("lr_g", "lr_d", "beta1", "beta2", "clip", "gp_lambda", "r1_gamma", "ema_half_life")
 _INT_FIELDS = ("n_critic", "batch_size", "steps", "z_dim", "seed", "log_every", "unroll_steps")
 _BOOL_FIELDS = ("amp", "compile", "reuse_fakes")
-_STR_FIELDS = ("loss", "optimizer", "device")
+_STR_FIELDS = ("loss", "optimizer", "device", "condition")
 _DEVICE_PATTERN = re.compile(r"auto|(cpu|cuda|mps)(:\d+)?")
 
 
@@ -52,6 +56,11 @@ class TrainConfig:
     ema_half_life) per step (0: off; beta = 0.999 is a half-life of about 693 steps, ``ema.half_life``),
     the way StyleGAN specifies it. TTUR (Heusel et al. 2017: D and G at different learning rates, D the
     faster) is ``lr_d != lr_g``, e.g. ``lr_d=4e-4, lr_g=1e-4``.
+
+    ``condition`` is how a class-conditional GAN gives D the label (lesson 5; ``conditioning.CONDITIONS``):
+    "none" (the default, unconditional), "concat", "acgan" or "projection". It is a training setting, not
+    only a network's: it changes what the loop draws (labels) and D's and G's losses (AC-GAN's classifier).
+    The number of classes comes from the data (``sampler.num_classes``). The unrolled GAN is unconditional only.
 
     Example:
         >>> TrainConfig(loss="wgan", optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, clip=0.01, n_critic=5).n_critic
@@ -79,6 +88,7 @@ class TrainConfig:
     reuse_fakes: bool = False
     r1_gamma: float = 0.0
     ema_half_life: float = 0.0
+    condition: str = "none"
 
     def __new__(cls, *args, **kwargs):
         # Runs before the generated __init__, whose own error would not say which fields exist.
@@ -123,6 +133,7 @@ class TrainConfig:
         """
         _choice("loss", self.loss, LOSSES)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("condition", self.condition, CONDITIONS)
         if not (isinstance(self.device, str) and _DEVICE_PATTERN.fullmatch(self.device)):
             raise ValueError(f"device={self.device!r} is not valid; choices: {', '.join(DEVICES)} (cuda:N allowed)")
         for name in ("lr_g", "lr_d"):
@@ -155,6 +166,10 @@ class TrainConfig:
         if self.reuse_fakes and self.unroll_steps:
             raise ValueError(f"reuse_fakes=True cannot be combined with unroll_steps={self.unroll_steps}: the unrolled "
                              "generator step needs its own fake batch; set one of them off")
+        if self.condition != "none" and self.unroll_steps:
+            raise ValueError(f"condition={self.condition!r} cannot be combined with unroll_steps={self.unroll_steps}: "
+                             "the unrolled GAN is implemented for unconditional runs only; set unroll_steps=0 or "
+                             "condition='none'")
 
     def to_dict(self) -> dict:
         """Plain dict (JSON- and checkpoint-safe).

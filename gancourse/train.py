@@ -10,8 +10,11 @@ convolutions run channels_last on CUDA and on the CPU. With ``cfg.unroll_steps =
 generator step is that of the unrolled GAN (Metz et al. 2017; ``gancourse.unrolled``).
 The loop never branches on the loss: it looks up ``losses.GAME_LOSSES[cfg.loss]`` (D's and G's losses,
 how to read D's output) and ``losses.penalties_for(...)`` (WGAN-GP's gradient penalty, R1), so a new
-loss or penalty is a registry entry, not a new branch here. With ``cfg.ema_half_life > 0`` an average
-of G's weights (``gancourse.ema``) follows every generator step; ``sample(ema=True)`` draws from it.
+loss or penalty is a registry entry, not a new branch here. Class labels work the same way: the loop
+looks up ``conditioning.CONDITIONS[cfg.condition]`` and asks it for the real batch and its labels, the
+fakes' labels, how to call G and D, and the extra loss terms (AC-GAN's); "none" draws nothing extra.
+With ``cfg.ema_half_life > 0`` an average of G's weights (``gancourse.ema``) follows every generator
+step; ``sample(ema=True)`` draws from it.
 Mixed precision follows the PyTorch AMP docs ("Automatic Mixed Precision examples"): autocast wraps
 the forward passes and the losses only, never a backward pass, and the gradient penalty, which
 differentiates a gradient, runs in float32 outside autocast.
@@ -27,7 +30,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import losses
+from . import conditioning, losses
 from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .device import autocast_dtype, canonical_device, pick_device
@@ -115,7 +118,7 @@ class Trainer(MixedPrecision):
         # steps (differentiated gradients) call the eager D.
         self.G_fwd = torch.compile(self.G, backend=self.compile_backend) if cfg.compile else self.G
         self.D_fwd = torch.compile(self.D, backend=self.compile_backend) if cfg.compile else self.D
-        self._fake_for_g: torch.Tensor | None = None  # the D step's fakes, when cfg.reuse_fakes
+        self._fake_for_g: tuple | None = None  # the D step's (fakes, labels), when cfg.reuse_fakes
         self.noise = torch.Generator(device=self.device)
         self.noise.manual_seed(cfg.seed + 1)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
@@ -129,42 +132,53 @@ class Trainer(MixedPrecision):
         self._stop = False
         self.game = losses.game_loss(cfg.loss)
         self.penalties = losses.penalties_for(cfg.loss, cfg.r1_gamma)
+        self.condition = conditioning.condition_entry(cfg.condition)
+        self.num_classes = self.condition.check(G, D, sampler)  # K, or None for an unconditional run
         # The average starts from G's initial weights (after channels_last, so it has G's memory format).
         self.ema = EMA(self.G, decay_from_half_life(cfg.ema_half_life)) if cfg.ema_half_life > 0 else None
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
     def from_names(cls, data: str, model: str, cfg: TrainConfig, *, width: int | None = None,
-                   g_norm: str | None = None, d_norm: str | None = None, **kwargs) -> Trainer:
+                   g_norm: str | None = None, d_norm: str | None = None, spectral_norm: bool = False,
+                   **kwargs) -> Trainer:
         """Build data sampler and models by name (``gancourse.data.DATASETS``, ``models.MODELS``).
 
+        ``cfg.condition`` other than "none" builds conditional networks for the data's K classes (the data
+        must be labelled: ``data.LABELLED_DATASETS``); ``setup`` records ``condition`` and ``num_classes``.
         The global torch seed is set to ``cfg.seed`` just before the networks are built, so the
         same config always starts from the same weights. Norms left at None follow
         ``models.build.default_norms(model, cfg.loss)``: a ``wgan`` / ``wgan-gp`` critic never gets
         batch norm unless asked for (then with a ``CriticNormWarning``). ``setup`` records the norms
-        actually built, so a checkpoint rebuilds the same networks whatever the defaults become.
+        actually built, so a checkpoint rebuilds the same networks whatever the defaults become, and
+        whether D is spectrally normalised (``spectral_norm``, Miyato et al. 2018).
 
         Example:
             >>> t = Trainer.from_names("grid", "mlp", TrainConfig(z_dim=4, device="cpu"), width=16)
             >>> t.setup["data"], t.setup["d_norm"], t.sample(3).shape
             ('grid', 'none', torch.Size([3, 2]))
         """
-        from .data import data_shape, make_sampler
+        from .data import check_labelled_dataset, data_shape, make_sampler
         from .models import build_models
         from .models.build import default_norms
 
         _require_config(cfg)
         shape = data_shape(data)  # validates the name before anything slow happens
+        if cfg.condition != "none":
+            check_labelled_dataset(data, f"condition={cfg.condition!r}")
         device = pick_device(cfg.device)
         sampler = make_sampler(data, cfg.batch_size, device=device, seed=cfg.seed)
         if hasattr(sampler, "data"):
             shape = tuple(sampler.data.shape[1:])
         torch.manual_seed(cfg.seed)
-        G, D = build_models(model, shape, z_dim=cfg.z_dim, width=width, g_norm=g_norm, d_norm=d_norm, loss=cfg.loss)
+        num_classes = sampler.num_classes if cfg.condition != "none" else None
+        G, D = build_models(model, shape, z_dim=cfg.z_dim, width=width, g_norm=g_norm, d_norm=d_norm, loss=cfg.loss,
+                            spectral_norm=spectral_norm, condition=cfg.condition, num_classes=num_classes)
         default_g, default_d = default_norms(model, cfg.loss)
         trainer = cls(G, D, sampler, cfg.replace(device=str(device)), **kwargs)
         trainer.setup = {"data": data, "model": model, "width": width, "g_norm": g_norm or default_g,
-                         "d_norm": d_norm or default_d}
+                         "d_norm": d_norm or default_d, "spectral_norm": spectral_norm, "condition": cfg.condition,
+                         "num_classes": num_classes}
         return trainer
 
     def _optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -176,21 +190,26 @@ class Trainer(MixedPrecision):
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.z_dim, generator=self.noise, device=self.device)
 
+    def _generate(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(G(z) or G(z, y), y) for fresh z and the labels the conditioning draws (None: nothing drawn)."""
+        y = self.condition.fake_labels(n, self.num_classes, self.noise, self.device)
+        return self.condition.generate(self.G_fwd, self._z(n), y), y
+
     def _discriminator_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, ...]:
         cfg = self.cfg
-        real = self.sampler.sample(cfg.batch_size)
+        real, y_real = self.condition.real_batch(self.sampler, cfg.batch_size)
         if self.channels_last and real.dim() == 4:
             real = real.contiguous(memory_format=torch.channels_last)
         if keep_fake:
             # reuse_fakes: build the graph through G now; D trains on the detached copy and the
             # generator step backpropagates through the same batch (the DCGAN tutorial's loop).
             with self._autocast():
-                self._fake_for_g = self.G_fwd(self._z(cfg.batch_size))
-            fake = self._fake_for_g.detach()
+                self._fake_for_g = self._generate(cfg.batch_size)
+            fake, y_fake = self._fake_for_g[0].detach(), self._fake_for_g[1]
         else:
             with torch.no_grad(), self._autocast():
-                fake = self.G_fwd(self._z(cfg.batch_size))  # no graph through G: this step trains D only
-        loss, gp, real_out, fake_out = self._discriminator_objective(self.D_fwd, self.D, real, fake)
+                fake, y_fake = self._generate(cfg.batch_size)  # no graph through G: this step trains D only
+        loss, gp, real_out, fake_out = self._discriminator_objective(self.D_fwd, self.D, real, fake, y_real, y_fake)
         grad_norm, skipped = self._optimizer_step(loss + gp, self.opt_d, self.D, self.scaler_d)
         if cfg.clip is not None:
             losses.clip_weights_(self.D, cfg.clip)
@@ -202,20 +221,25 @@ class Trainer(MixedPrecision):
         return (loss.detach(), d_real.detach(), d_fake.detach(), grad_norm, gp.detach(), w_estimate.detach(),
                 skipped)
 
-    def _discriminator_objective(self, forward, eager, real: torch.Tensor,
-                                 fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def _discriminator_objective(self, forward, eager, real: torch.Tensor, fake: torch.Tensor,
+                                 y_real: torch.Tensor | None = None,
+                                 y_fake: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """(D's loss, its penalties, D(real), D(fake)): the D step's objective, and each unrolled step's.
 
         ``forward`` evaluates D under autocast; the penalties differentiate a gradient, so they run in
         float32 outside autocast (half precision loses digits there) through ``eager``, never a compiled
-        D (AOTAutograd has no double backward).
+        D (AOTAutograd has no double backward). D's loss includes the conditioning's extra terms (AC-GAN's
+        cross-entropies); a conditional D is penalised w.r.t. x with y held at the real labels.
         """
         with self._autocast():
-            real_out, fake_out = forward(real).float(), forward(fake).float()
-            loss = self.game.d_loss(real_out, fake_out)
+            (real_out, real_cls), (fake_out, fake_cls) = (self.condition.discriminate(forward, real, y_real),
+                                                          self.condition.discriminate(forward, fake, y_fake))
+            real_out, fake_out = real_out.float(), fake_out.float()
+            loss = self.game.d_loss(real_out, fake_out) + self.condition.d_aux(real_cls, y_real, fake_cls, y_fake)
         penalty = torch.zeros((), device=self.device)
+        critic = self.condition.critic(eager, y_real)
         for term in self.penalties:
-            penalty = penalty + term.compute(eager, real.float(), fake.float(), getattr(self.cfg, term.weight_field),
+            penalty = penalty + term.compute(critic, real.float(), fake.float(), getattr(self.cfg, term.weight_field),
                                              self.noise)
         return loss, penalty, real_out, fake_out
 
@@ -239,18 +263,19 @@ class Trainer(MixedPrecision):
 
     def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         self.D.requires_grad_(False)  # G's update needs gradients w.r.t. G only
-        fake, self._fake_for_g = self._fake_for_g, None
-        if fake is None:
+        generated, self._fake_for_g = self._fake_for_g, None
+        if generated is None:
             with self._autocast():
-                fake = self.G_fwd(self._z(self.cfg.batch_size))
+                generated = self._generate(self.cfg.batch_size)
+        fake, y = generated
         # The unroll takes backward passes: it enters autocast for its forward passes only.
-        unrolled = self._unrolled_discriminator(fake) if self.cfg.unroll_steps else None
+        unrolled = self._unrolled_discriminator(fake) if self.cfg.unroll_steps else None  # unconditional only
         with self._autocast():
             if unrolled is not None:
-                fake_out = torch.func.functional_call(self.D, unrolled, (fake,)).float()
+                fake_out, fake_cls = torch.func.functional_call(self.D, unrolled, (fake,)), None
             else:
-                fake_out = self.D_fwd(fake).float()
-            loss = self.game.g_loss(fake_out)
+                fake_out, fake_cls = self.condition.discriminate(self.D_fwd, fake, y)
+            loss = self.game.g_loss(fake_out.float()) + self.condition.g_aux(fake_cls, y)
         grad_norm, skipped = self._optimizer_step(loss, self.opt_g, self.G, self.scaler_g)
         self.D.requires_grad_(True)
         return loss.detach(), grad_norm, skipped
@@ -361,7 +386,8 @@ class Trainer(MixedPrecision):
 
     # --- sampling ---------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int | None = None, z: torch.Tensor | None = None, ema: bool = False) -> torch.Tensor:
+    def sample(self, n: int | None = None, z: torch.Tensor | None = None, y: torch.Tensor | None = None,
+               ema: bool = False) -> torch.Tensor:
         """``n`` generated samples (float32, CPU); ``n`` defaults to ``len(z)``, or 64 without ``z``.
 
         Uses ``fixed_z`` when ``n <= 64`` and no ``z`` is given, so successive grids show the same
@@ -373,11 +399,17 @@ class Trainer(MixedPrecision):
         ``n=1`` works), and sampling changes nothing in G: in train mode every call would update the
         running statistics that checkpoints store. Each submodule's train/eval mode is restored.
         ``ema=True`` samples from the average of G's weights instead (``cfg.ema_half_life > 0``).
+        A conditional run (``cfg.condition`` not "none") draws sample i with label ``y[i]``, int64 class
+        indices (on the CPU or the device); ``y`` defaults to ``arange(n) % K``, every class in turn. An
+        unconditional run takes no ``y``.
 
         Example:
             >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu", ema_half_life=10))
             >>> t.sample(5).shape, t.sample(z=torch.zeros(2, 4)).shape, t.sample(3, ema=True).shape
             (torch.Size([5, 2]), torch.Size([2, 2]), torch.Size([3, 2]))
+            >>> c = Trainer.from_names("grid", "mlp", TrainConfig(z_dim=4, device="cpu", condition="projection"))
+            >>> c.sample(30).shape, c.sample(2, y=torch.tensor([24, 0])).shape
+            (torch.Size([30, 2]), torch.Size([2, 2]))
         """
         if not isinstance(ema, bool):
             raise ValueError(f"ema must be True (sample from the average of G) or False (from G), got ema={ema!r}")
@@ -401,10 +433,12 @@ class Trainer(MixedPrecision):
                 z = self.fixed_z[:n]
             else:
                 z = torch.randn(n, self.cfg.z_dim, generator=torch.Generator().manual_seed(self.cfg.seed + 3))
+        labels = self.condition.sample_labels(n, y, self.num_classes)  # checked; [None, ...] when unconditional
         modes = [(module, module.training) for module in self.G.modules()]
         self.G.eval()
         try:
-            out = [net(chunk.to(self.device)).float().cpu() for chunk in z.split(4096)]
+            out = [self.condition.generate(net, chunk.to(self.device), None if part is None else part.to(self.device))
+                   .float().cpu() for chunk, part in zip(z.split(4096), labels)]
         finally:
             for module, training in modes:
                 module.training = training
@@ -473,10 +507,11 @@ class Trainer(MixedPrecision):
         if missing:
             raise CheckpointError(f"{path} is missing {', '.join(missing)}; it is not a training checkpoint")
         saved = state.get("config") if isinstance(state.get("config"), dict) else {}
-        if saved.get("optimizer", self.cfg.optimizer) != self.cfg.optimizer:
-            raise CheckpointError(f"{path} was saved with optimizer={saved['optimizer']!r} but this trainer uses "
-                                  f"optimizer={self.cfg.optimizer!r}; build it with the checkpoint's config "
-                                  "(TrainConfig.from_dict(load_checkpoint(path)['config']))")
+        for key, default in (("optimizer", self.cfg.optimizer), ("condition", "none")):
+            if saved.get(key, default) != getattr(self.cfg, key):
+                raise CheckpointError(f"{path} was saved with {key}={saved.get(key, default)!r} but this trainer uses "
+                                      f"{key}={getattr(self.cfg, key)!r}; build it with the checkpoint's config "
+                                      "(TrainConfig.from_dict(load_checkpoint(path)['config']))")
         # load_state_dict copies matching tensors before it reports a mismatch: keep the old ones to restore.
         modules = (self.G, self.D) + (() if self.ema is None else (self.ema.module,))
         backup = [(m, {k: v.clone() for k, v in m.state_dict().items()}) for m in modules]

@@ -203,3 +203,32 @@ def test_cli_failure_after_training_started_exits_1_with_the_real_message(tmp_pa
     assert "compiled double backward is not supported" in err  # the cause, on the message's second line
     assert "the last checkpoint (step 3)" in err and "--resume" in err
     assert load_checkpoint(out / "checkpoint.pt")["step"] == 3  # the failed state did not overwrite it
+
+
+def test_cli_spectral_norm_reaches_the_setup_and_resume_rebuilds_it(tmp_path, capsys):
+    out = tmp_path / "sn"
+    assert main(["train", "--data", "ring", "--loss", "hinge", "--spectral-norm", "--steps", "3", "--width", "8",
+                 "--out", str(out), "--no-progress", "--device", "cpu"]) == 0
+    state = load_checkpoint(out / "checkpoint.pt")
+    assert state["setup"]["spectral_norm"] is True
+    assert any("parametrizations" in k for k in state["D"])
+    # --resume rebuilds the normalised D from the setup (its state dict would not load into a plain D).
+    assert main(["train", "--out", str(out), "--resume", "--steps", "5", "--no-progress", "--device", "cpu"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["step"] == 5
+    plain = tmp_path / "plain"
+    assert main(["train", "--data", "ring", "--steps", "2", "--width", "8", "--out", str(plain), "--no-progress",
+                 "--device", "cpu"]) == 0
+    assert load_checkpoint(plain / "checkpoint.pt")["setup"]["spectral_norm"] is False
+    capsys.readouterr()
+    assert main(["train", "--out", str(plain), "--resume", "--steps", "4", "--spectral-norm", "--no-progress"]) == 2
+    assert "--spectral-norm True differs from the checkpoint's spectral_norm=False" in capsys.readouterr().err
+
+
+def test_cli_resumes_a_checkpoint_whose_setup_predates_spectral_norm(tmp_path):
+    out = tmp_path / "old"
+    assert main(["train", "--data", "ring", "--steps", "2", "--width", "8", "--out", str(out), "--no-progress",
+                 "--device", "cpu"]) == 0
+    state = load_checkpoint(out / "checkpoint.pt")
+    del state["setup"]["spectral_norm"]
+    torch.save(state, out / "checkpoint.pt")
+    assert main(["train", "--out", str(out), "--resume", "--steps", "4", "--no-progress", "--device", "cpu"]) == 0

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from gancourse.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
 from gancourse.cli import build_parser, main
-from gancourse.config import LOSSES, MAX_SEED, OPTIMIZERS, TrainConfig
+from gancourse.config import CONDITIONS, LOSSES, MAX_SEED, OPTIMIZERS, TrainConfig
 
 FIELDS = [f.name for f in fields(TrainConfig)]
 FLOATS = ("lr_g", "lr_d", "beta1", "beta2", "clip", "gp_lambda")
@@ -50,7 +50,7 @@ _plausible = {
     "loss": st.sampled_from(LOSSES), "optimizer": st.sampled_from(OPTIMIZERS),
     "device": st.sampled_from(["auto", "cpu", "cuda", "cuda:1", "mps", "cpu:0"]),
     "clip": st.one_of(st.none(), st.floats(1e-4, 1.0)), "amp": st.booleans(), "compile": st.booleans(),
-    "reuse_fakes": st.booleans(),
+    "reuse_fakes": st.booleans(), "condition": st.sampled_from(CONDITIONS),
     "beta1": st.floats(0, 0.999), "beta2": st.floats(0, 0.9999), "gp_lambda": st.floats(0, 100),
     "lr_g": st.floats(1e-6, 1.0), "lr_d": st.floats(1e-6, 1.0), "seed": st.integers(0, MAX_SEED),
 }
@@ -83,6 +83,8 @@ def _is_valid(name: str, v) -> bool:
         return isinstance(v, str) and v in LOSSES
     if name == "optimizer":
         return isinstance(v, str) and v in OPTIMIZERS
+    if name == "condition":
+        return isinstance(v, str) and v in CONDITIONS
     if name == "device":
         return isinstance(v, str) and re.fullmatch(r"auto|(cpu|cuda|mps)(:[0-9]+)?", v) is not None
     if name in ("amp", "compile", "reuse_fakes"):
@@ -112,7 +114,9 @@ def _is_valid(name: str, v) -> bool:
 def test_train_config_builds_exactly_the_valid_values_or_names_a_bad_field(values):
     bad = [name for name, v in values.items() if not _is_valid(name, v)]
     if not bad and values.get("reuse_fakes") and values.get("unroll_steps", 0) > 0:
-        bad = ["reuse_fakes"]  # the one rule between fields: the unrolled G step needs its own fakes
+        bad = ["reuse_fakes"]  # a rule between fields: the unrolled G step needs its own fakes
+    if not bad and values.get("condition", "none") != "none" and values.get("unroll_steps", 0) > 0:
+        bad = ["condition"]  # and the unrolled GAN is unconditional only
     event("invalid" if bad else "valid")
     if bad:
         with pytest.raises(ValueError) as info:  # any other exception type fails the test

@@ -176,3 +176,138 @@ def test_long_runs_still_redraw_every_few_hundred_steps():
     dash.stop()
     dash.wait(timeout=120)
     assert run.status == "stopped" and dash._trainer.step < 100_000
+
+
+# --- lesson 6: R1 gamma, spectral norm, EMA decay (issue 18) --------------------------------------------------
+
+LESSON6 = ("r1_gamma", "spectral_norm", "ema_decay", "lr_g", "lr_d")
+
+
+def _is_spectrally_normalised(module: torch.nn.Module) -> bool:
+    from torch.nn.utils import parametrize
+
+    layers = [m for m in module.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    return bool(layers) and all(parametrize.is_parametrized(m, "weight") for m in layers)
+
+
+def test_lesson6_shows_exactly_its_knobs_and_the_default_view_hides_them():
+    from gancourse.widgets.dashboard import DEFAULT_CONTROLS
+
+    dash = _dash(controls=LESSON6)
+    assert dash.shown == LESSON6
+    shown = [w for box in dash.widget.children[0].children for w in box.children]
+    assert shown == [dash.controls[name] for name in CONTROLS if name in LESSON6]  # the five, nothing else
+    default = _dash()
+    assert default.shown == DEFAULT_CONTROLS and not set(LESSON6[:3]) & set(default.shown)
+    cfg = default.config()  # hidden, the stabilisers stay off
+    assert (cfg.r1_gamma, cfg.ema_half_life, default.values()["spectral_norm"]) == (0.0, 0.0, False)
+    assert "hinge" in dash.controls["loss"].options  # from config.LOSSES
+
+
+def test_r1_slider_sets_r1_gamma_with_an_explicit_off():
+    dash = _dash(controls=LESSON6)
+    slider = dash.controls["r1_gamma"]
+    assert slider.label == "off" and slider.index == 0 and dash.config().r1_gamma == 0.0
+    slider.value = 10.0
+    assert slider.label == "10" and dash.config().r1_gamma == 10.0
+    slider.value = 0.01
+    assert dash.config().r1_gamma == pytest.approx(0.01)
+
+
+def test_ema_slider_shows_the_decay_and_stores_the_half_life():
+    from gancourse.ema import decay_from_half_life, half_life
+
+    dash = _dash(controls=LESSON6)
+    slider = dash.controls["ema_decay"]
+    assert slider.label == "off" and dash.config().ema_half_life == 0.0
+    slider.value = 0.999
+    cfg = dash.config()
+    assert slider.label == "0.999"
+    assert cfg.ema_half_life == pytest.approx(half_life(0.999)) == pytest.approx(692.8, abs=0.1)
+    assert decay_from_half_life(cfg.ema_half_life) == pytest.approx(0.999)
+
+
+def test_initial_values_off_the_stops_join_the_slider_and_bad_ones_are_clear_errors():
+    dash = _dash(r1_gamma=5, ema_decay=0.998)
+    assert dash.config().r1_gamma == 5.0 and dash.controls["r1_gamma"].label == "5"
+    assert dash.controls["ema_decay"].label == "0.998"
+    dash.controls["r1_gamma"].value = 3.0  # the usual stops are still there, around the added one
+    dash.controls["r1_gamma"].value = 10.0
+    assert dash.config().r1_gamma == 10.0
+    with pytest.raises(ValueError, match=r"r1_gamma must be a finite number >= 0 .*got r1_gamma=-1"):
+        Dashboard(r1_gamma=-1)
+    with pytest.raises(ValueError, match=r"ema_decay must be a decay beta in \[0, 1\).*got ema_decay=1.0"):
+        Dashboard(ema_decay=1.0)
+    with pytest.raises(ValueError, match="spectral_norm must be True or False"):
+        Dashboard(spectral_norm="yes")
+
+
+def test_spectral_norm_tick_builds_a_normalised_d_and_r1_reaches_the_loop():
+    dash = _dash(controls=LESSON6, steps=6, plot_every=3)
+    dash.controls["spectral_norm"].value = True
+    dash.controls["r1_gamma"].value = 10.0
+    run = dash.run(wait=True)
+    assert run.status == "finished" and len(run.history) == 6
+    assert _is_spectrally_normalised(dash._trainer.D) and run.setup["spectral_norm"] is True
+    assert run.cfg.r1_gamma == 10.0
+    assert [p.weight_field for p in dash._trainer.penalties] == ["r1_gamma"]
+    assert "R1 10" in run.label and "SN" in run.label.split(", ")
+    dash.controls["spectral_norm"].value = False
+    dash.controls["r1_gamma"].value = 0.0
+    run = dash.run(wait=True)
+    assert not _is_spectrally_normalised(dash._trainer.D) and run.setup["spectral_norm"] is False
+    assert dash._trainer.penalties == () and "SN" not in run.label.split(", ")
+
+
+def test_with_ema_on_the_live_samples_come_from_the_average():
+    dash = _dash(controls=LESSON6, steps=30, plot_every=10)
+    dash.controls["ema_decay"].value = 0.9
+    run = dash.run(wait=True)
+    trainer = dash._trainer
+    assert run.status == "finished" and trainer.ema is not None and "EMA 0.9" in run.label
+    assert run.final.ema is True
+    assert torch.equal(run.final.fake, trainer.sample(z=dash._z, ema=True))  # the average, not G
+    assert not torch.allclose(run.final.fake, trainer.sample(z=dash._z))
+    dash.controls["ema_decay"].value = 0.0
+    run = dash.run(wait=True)
+    assert run.final.ema is False and torch.equal(run.final.fake, dash._trainer.sample(z=dash._z))
+    images = _dash(data="digits", steps=3, plot_every=3, batch_size=16, ema_decay=0.9).run(wait=True)
+    assert images.status == "finished" and images.final.ema is True and images.final.fake.shape[1:] == (1, 28, 28)
+
+
+def test_an_average_longer_than_the_run_is_trained_with_a_note():
+    dash = _dash(controls=LESSON6, steps=20, plot_every=10, ema_decay=0.9999)
+    run = dash.run(wait=True)
+    assert run.status == "finished"
+    assert "half-life of 6931 generator steps, longer than this run of 20" in dash.message.value
+
+
+def test_spectral_norm_with_weight_clipping_is_the_dashboards_message_not_a_traceback():
+    dash = _dash(loss="wgan", spectral_norm=True)
+    assert dash.values()["clip_on"] is False  # WGAN with SN: SN is the constraint, no clipping on top
+    dash.controls["clip_on"].value = True
+    assert dash.run() is None and not dash.runs
+    message = dash.message.value
+    assert "cannot train with these settings" in message and "choose one" in message and "Traceback" not in message
+    dash.controls["clip_on"].value = False
+    run = dash.run(wait=True)
+    assert run.status == "finished" and run.cfg.clip is None and _is_spectrally_normalised(dash._trainer.D)
+    dash.controls["loss"].value = "nsgan"
+    dash.controls["loss"].value = "wgan"  # switching to WGAN with SN ticked leaves clipping off
+    assert dash.values()["clip_on"] is False
+    dash.controls["spectral_norm"].value = False
+    dash.controls["loss"].value = "nsgan"
+    dash.controls["loss"].value = "wgan"  # without SN the paper's clipping comes back
+    assert dash.values()["clip_on"] is True
+
+
+def test_hinge_loss_trains_from_the_dashboard_with_sn_and_reset_restores_the_stabilisers():
+    dash = _dash(controls=("loss",) + LESSON6, steps=5, plot_every=5)
+    dash.controls["loss"].value = "hinge"
+    dash.controls["spectral_norm"].value = True
+    dash.controls["ema_decay"].value = 0.99
+    run = dash.run(wait=True)
+    assert run.status == "finished" and run.cfg.loss == "hinge"
+    dash.reset()
+    v = dash.values()
+    assert (v["loss"], v["spectral_norm"], v["ema_decay"], v["r1_gamma"]) == ("nsgan", False, 0.0, 0.0)

@@ -2,12 +2,23 @@
 your own pictures as ``folder:PATH`` (64x64) or ``folder:PATH@SIZE`` (see ``gancourse.data.folder``).
 
 One entry point, ``make_sampler(name, ...)``, returns a device-resident sampler for any of them.
+``LABELLED_DATASETS`` are those with class labels (``sampler.sample_labelled``, ``sampler.num_classes``):
+the Gaussian mixtures (label = component) and the images; a folder's labels are its sub-folders.
 """
 from __future__ import annotations
 
 import torch
 
-from .mixtures import MIXTURES, Mixture, grid_of_gaussians, make_mixture, ring_of_gaussians, spiral, two_moons
+from .mixtures import (
+    MIXTURES,
+    Mixture,
+    grid_of_gaussians,
+    make_mixture,
+    overlapping_classes,
+    ring_of_gaussians,
+    spiral,
+    two_moons,
+)
 from .folder import FOLDER_PREFIX, display_name, folder_name, is_folder_name, load_folder, parse_folder_name
 from .sampler import MixtureSampler, TensorSampler, to_unit_range
 
@@ -26,7 +37,8 @@ def __getattr__(name: str):
 
 __all__ = [
     "DATASETS", "IMAGE_DATASETS", "MIXTURES", "Mixture", "ring_of_gaussians", "grid_of_gaussians", "spiral",
-    "two_moons", "make_mixture", "load_digits", "load_torchvision", "load_images", "resolve_auto",
+    "two_moons", "overlapping_classes", "make_mixture", "LABELLED_DATASETS", "check_labelled_dataset",
+    "load_digits", "load_torchvision", "load_images", "resolve_auto",
     "DatasetUnavailable", "TensorSampler", "MixtureSampler", "to_unit_range", "make_sampler",
     "is_image_dataset", "data_shape", "check_dataset_name", "FOLDER_PREFIX", "display_name", "folder_name", "is_folder_name",
     "parse_folder_name", "load_folder",
@@ -34,6 +46,10 @@ __all__ = [
 
 IMAGE_DATASETS = ("digits",) + ONLINE_DATASETS + ("auto",)
 DATASETS = tuple(MIXTURES) + IMAGE_DATASETS
+
+LABELLED_DATASETS = tuple(name for name, build in MIXTURES.items()
+                          if build().kind == "gaussian_mixture") + IMAGE_DATASETS
+"""Datasets with class labels: the Gaussian mixtures (a point's label is its component) and the images."""
 
 _SHAPES = {"digits": (1, 28, 28), "mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 
@@ -51,6 +67,25 @@ def check_dataset_name(name: str) -> str:
         return name
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; valid choices: {', '.join(DATASETS)}, {FOLDER_PREFIX}PATH")
+    return name
+
+
+def check_labelled_dataset(name: str, why: str = "a conditional GAN") -> str:
+    """Return ``name`` if its examples have class labels, else ``ValueError`` naming it and the labelled choices.
+
+    ``folder:PATH`` data counts as labelled (its sub-folders are the classes; one folder is one class).
+
+    Example:
+        >>> check_labelled_dataset("grid")
+        'grid'
+        >>> check_labelled_dataset("spiral")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: a conditional GAN needs class labels, but dataset 'spiral' has none; labelled choices: ring, ...
+    """
+    check_dataset_name(name)
+    if not (is_folder_name(name) or name in LABELLED_DATASETS):
+        raise ValueError(f"{why} needs class labels, but dataset {name!r} has none; labelled choices: "
+                         f"{', '.join(LABELLED_DATASETS)}, {FOLDER_PREFIX}PATH")
     return name
 
 

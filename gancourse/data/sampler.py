@@ -5,6 +5,10 @@ MNIST-sized images are 47 MB) and converts each batch to float in [-1, 1] on the
 ``MixtureSampler`` draws fresh points from a 2-D distribution on the device every step, as the
 VEEGAN/PacGAN protocol does (an infinite training set). Both are deterministic for a seed and
 carry their RNG state in ``state_dict`` so a resumed run continues the same trajectory.
+
+Class labels (lesson 5): ``sample_labelled(n)`` returns ``(x, y)`` with y (n,) int64 on the device, drawn
+from the same random stream as ``sample(n)`` (the same x for the same state), and ``num_classes`` is K,
+or None for data without labels (then ``sample_labelled`` is a ``ValueError``).
 """
 from __future__ import annotations
 
@@ -50,6 +54,12 @@ class TensorSampler:
         if self.data.dim() == 4:
             self.data = self.data.contiguous(memory_format=memory_format)
         self.labels = None if labels is None else labels.to(self.device)
+        if self.labels is not None and (self.labels.shape != (len(self.data),) or self.labels.is_floating_point()
+                                        or self.labels.dtype == torch.bool or int(self.labels.min()) < 0):
+            raise ValueError(f"labels must be integers >= 0 of shape ({len(self.data)},), one per example; got "
+                             f"{self.labels.dtype} of shape {tuple(self.labels.shape)}")
+        self.num_classes: int | None = None if self.labels is None else int(self.labels.max()) + 1
+        """K, the number of classes (labels are 0..K-1), or None without labels."""
         self.batch_size = batch_size
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
@@ -70,11 +80,31 @@ class TensorSampler:
 
     def sample(self, n: int | None = None) -> torch.Tensor:
         """Next batch of ``n`` (default ``batch_size``, at most ``len(self)``) examples, float, on the device."""
+        return self._batch(self._next_indices(self._check_n(n)))
+
+    def sample_labelled(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x, y)``: the next batch as ``sample`` would return it and its labels, (n,) int64.
+
+        Example:
+            >>> s = TensorSampler(torch.zeros(6, 1, 2, 2, dtype=torch.uint8), 3, labels=torch.tensor([0, 1, 2] * 2))
+            >>> x, y = s.sample_labelled(); x.shape, y.shape, s.num_classes
+            (torch.Size([3, 1, 2, 2]), torch.Size([3]), 3)
+        """
+        if self.labels is None:
+            raise ValueError("this sampler has no labels (build it with labels=...); a conditional GAN needs "
+                             "labelled data")
+        idx = self._next_indices(self._check_n(n))
+        return self._batch(idx), self.labels[idx].long()
+
+    def _check_n(self, n: int | None) -> int:
         n = self.batch_size if n is None else positive_int("n", n, f" (or None for batch_size={self.batch_size})")
         if n > len(self.data):  # an epoch's permutation has only len(self) indices: the batch would come up short
             raise ValueError(f"n={n} is larger than the dataset ({len(self.data)} samples); "
                              f"choose n <= {len(self.data)}")
-        batch = self.data[self._next_indices(n)]
+        return n
+
+    def _batch(self, idx: torch.Tensor) -> torch.Tensor:
+        batch = self.data[idx]
         return to_unit_range(batch) if batch.dtype == torch.uint8 else batch
 
     def state_dict(self) -> dict:
@@ -102,11 +132,25 @@ class MixtureSampler:
         self.device = canonical_device(device)  # 'cuda' and 'cuda:0' are one device
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(seed)
+        self.num_classes: int | None = mixture.num_classes
+        """K, the number of Gaussian components (the label is the component index), or None for a curve."""
 
     def sample(self, n: int | None = None) -> torch.Tensor:
         """Next batch of ``n`` (default ``batch_size``) points, (n, 2), on the device."""
         n = self.batch_size if n is None else positive_int("n", n, f" (or None for batch_size={self.batch_size})")
         return self.mixture.sample(n, generator=self.generator, device=self.device)
+
+    def sample_labelled(self, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(x, y)``: the points ``sample`` would draw and the index of the component of each, (n,) int64.
+
+        Example:
+            >>> from gancourse.data.mixtures import grid_of_gaussians
+            >>> x, y = MixtureSampler(grid_of_gaussians(), batch_size=8).sample_labelled()
+            >>> x.shape, int(y.max()) < 25
+            (torch.Size([8, 2]), True)
+        """
+        n = self.batch_size if n is None else positive_int("n", n, f" (or None for batch_size={self.batch_size})")
+        return self.mixture.sample_labelled(n, generator=self.generator, device=self.device)
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state()}

@@ -1,7 +1,17 @@
 """Sample-quality metrics: mode coverage for 2-D mixtures, classifier-based numbers for images, k-NN precision,
-recall, density and coverage on feature vectors (``metrics.manifold``)."""
+recall, density and coverage on feature vectors (``metrics.manifold``), and lesson 5's per-class measures of
+conditional generators (``metrics.conditional``)."""
 from __future__ import annotations
 
+from .conditional import (
+    MIN_PER_CLASS,
+    PerClass,
+    intra_class_diversity,
+    intra_class_frechet,
+    label_accuracy,
+    per_class_wasserstein_1d,
+    wasserstein_1d,
+)
 from .images import (
     CONFIDENT,
     DigitClassifier,
@@ -32,4 +42,6 @@ __all__ = [
     "feature_statistics", "frechet_distance", "frechet_distance_from_features", "ImageQuality", "evaluate_images",
     "image_quality_callback", "CONFIDENT",
     "ManifoldMetrics", "manifold_metrics", "precision_recall", "density_coverage", "knn_radii",
+    "PerClass", "label_accuracy", "intra_class_frechet", "intra_class_diversity", "wasserstein_1d",
+    "per_class_wasserstein_1d", "MIN_PER_CLASS",
 ]

@@ -1,14 +1,17 @@
 """Build a (generator, discriminator) pair by name, for the CLI, the dashboard and the lessons."""
 from __future__ import annotations
 
+import math
 import warnings
 
 from torch import nn
 
 from .._checks import positive_int
+from .conditional import ConditionalDCGANGenerator, ConditionalMLPGenerator, conditional_discriminator
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
 from .norm import NORMS, CriticNormWarning, check_norm
+from .spectral import with_spectral_norm
 
 __all__ = ["MODELS", "NORMS", "build_models", "default_norms", "critic_norm_problem", "CriticNormWarning"]
 
@@ -59,7 +62,8 @@ def critic_norm_problem(loss: str | None, d_norm: str | None) -> str | None:
 
 def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, width: int | None = None,
                  depth: int = 2, g_norm: str | None = None, d_norm: str | None = None,
-                 activation: str | None = None, loss: str | None = None) -> tuple[nn.Module, nn.Module]:
+                 activation: str | None = None, loss: str | None = None, spectral_norm: bool = False,
+                 condition: str = "none", num_classes: int | None = None) -> tuple[nn.Module, nn.Module]:
     """Return ``(G, D)`` for ``model`` in ``MODELS`` and one example's ``data_shape``.
 
     ``width`` is hidden units (MLP, default 128 for 2-D and 512 for images) or base channels
@@ -69,6 +73,11 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     wgan-gp). A DCGAN needs square images of a size in ``DCGAN_SIZES`` (28, or a power of two from
     16 to 256; ``dcgan_plan`` says which layers each gets). An explicit ``d_norm="batch"`` with a
     critic loss is built as asked (lesson 4 compares it) with a ``CriticNormWarning`` saying why it is wrong.
+    ``spectral_norm=True`` wraps every Linear and convolution of D in spectral normalisation (Miyato et al.
+    2018; ``models.spectral.with_spectral_norm``, torch's own parametrisation): W_SN = W / sigma(W).
+    ``condition`` other than "none" (``gancourse.conditioning.CONDITIONS``) builds a class-conditional pair
+    for ``num_classes`` labels (``models.conditional``): G(z, y) (an MLP with a label embedding joined to z,
+    or a DCGAN with class-conditional batch norm) and D conditioned by "concat", "acgan" or "projection".
 
     Example:
         >>> import torch
@@ -78,7 +87,21 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
         >>> G, D = build_models("dcgan", (3, 64, 64), z_dim=8, width=4)
         >>> G(torch.randn(2, 8)).shape, D(G(torch.randn(2, 8))).shape
         (torch.Size([2, 3, 64, 64]), torch.Size([2]))
+        >>> _, D = build_models("mlp", (2,), spectral_norm=True); _ = D(torch.randn(4, 2))
+        >>> round(torch.linalg.matrix_norm(D.net[1].weight, ord=2).item(), 2)
+        1.0
+        >>> G, D = build_models("dcgan", (1, 28, 28), z_dim=8, width=4, condition="projection", num_classes=10)
+        >>> y = torch.tensor([3, 7]); D(G(torch.randn(2, 8), y), y).shape
+        torch.Size([2])
     """
+    if not isinstance(spectral_norm, bool):
+        raise ValueError(f"spectral_norm must be True or False, got spectral_norm={spectral_norm!r}")
+    G, D = _build_pair(model, data_shape, z_dim=z_dim, width=width, depth=depth, g_norm=g_norm, d_norm=d_norm,
+                       activation=activation, loss=loss, condition=condition, num_classes=num_classes)
+    return G, (with_spectral_norm(D) if spectral_norm else D)
+
+
+def _build_pair(model, data_shape, *, z_dim, width, depth, g_norm, d_norm, activation, loss, condition, num_classes):
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODELS)}")
     z_dim = positive_int("z_dim", z_dim)
@@ -98,16 +121,41 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     g_norm, d_norm = check_norm(g_norm or default_g), check_norm(d_norm or default_d)
     problem = critic_norm_problem(loss, d_norm)
     if problem:
-        warnings.warn(problem, CriticNormWarning, stacklevel=2)
+        warnings.warn(problem, CriticNormWarning, stacklevel=3)
+    K = _check_condition(condition, num_classes)
+    extra = K if condition == "concat" else 0  # the one-hot label: K more input features or channels of D
     if model == "mlp":
         width = width if width is not None else (512 if is_image else 128)
-        G = MLPGenerator(z_dim, data_shape, width, depth, activation or "relu", g_norm)
-        D = MLPDiscriminator(data_shape, width, depth, activation or "leaky_relu", d_norm)
-        return G, D
-    if not is_image or data_shape[1] != data_shape[2]:
-        raise ValueError(f"model 'dcgan' needs square images (C, H, W), got data_shape={data_shape}; "
-                         "use model='mlp' for 2-D data")
-    channels, size = data_shape[0], data_shape[1]
-    width = width if width is not None else 64
-    return (DCGANGenerator(z_dim, channels, size, width, g_norm),
-            DCGANDiscriminator(channels, size, width, d_norm))
+        if K:
+            G = ConditionalMLPGenerator(z_dim, data_shape, K, width, depth, activation or "relu", g_norm)
+        else:
+            G = MLPGenerator(z_dim, data_shape, width, depth, activation or "relu", g_norm)
+        d_shape = (math.prod(data_shape) + extra,) if extra else data_shape
+        D = MLPDiscriminator(d_shape, width, depth, activation or "leaky_relu", d_norm)
+    else:
+        if not is_image or data_shape[1] != data_shape[2]:
+            raise ValueError(f"model 'dcgan' needs square images (C, H, W), got data_shape={data_shape}; "
+                             "use model='mlp' for 2-D data")
+        channels, size = data_shape[0], data_shape[1]
+        width = width if width is not None else 64
+        if K and g_norm != "batch":
+            raise ValueError(f"a conditional DCGAN generator takes its label through class-conditional batch norm, "
+                             f"so g_norm must be 'batch', got g_norm={g_norm!r}")
+        G = ConditionalDCGANGenerator(z_dim, channels, size, width, K) if K else DCGANGenerator(
+            z_dim, channels, size, width, g_norm)
+        D = DCGANDiscriminator(channels + extra, size, width, d_norm)
+    return G, (conditional_discriminator(D, condition, K) if K else D)
+
+
+def _check_condition(condition: str, num_classes: int | None) -> int:
+    """K for a conditional pair, 0 for condition "none"; ValueError for a bad name or count."""
+    from ..conditioning import CONDITIONS  # conditioning imports models.conditional: imported late
+
+    if not isinstance(condition, str) or condition not in CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; valid choices: {', '.join(CONDITIONS)}")
+    if condition == "none":
+        if num_classes is not None:
+            raise ValueError(f"num_classes={num_classes!r} is for a conditional model; give condition= one of "
+                             f"{', '.join(c for c in CONDITIONS if c != 'none')}, or leave num_classes out")
+        return 0
+    return positive_int("num_classes", num_classes, f" (the number of labels condition={condition!r} needs)")

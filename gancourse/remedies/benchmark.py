@@ -22,6 +22,7 @@ from ..data.mixtures import Mixture
 from ..device import pick_device
 from ..metrics.mixtures import ModeCoverage, mode_coverage, mode_shares
 from ..models.mlp import MLPDiscriminator, MLPGenerator
+from ..models.spectral import with_spectral_norm
 from ..train import Trainer
 from .minibatch_std import with_minibatch_std
 from .mixture_latent import MixtureLatent
@@ -45,6 +46,9 @@ class Method:
     ``lr_g`` / ``lr_d`` / ``beta1`` / ``beta2``: this method's own Adam settings (None: the ``Setup``'s).
     The unrolled GAN keeps Metz et al.'s beta1 = 0.5 (with beta2 = 0.999 and equal rates): it unrolls
     D's own Adam steps, and with the shared beta1 = 0 it collapsed to 1 to 6 modes in this budget.
+    Lesson 6's stabilisers (``gancourse.stabilisers``): ``spectral_norm`` wraps D's layers
+    (``models.spectral.with_spectral_norm``), ``r1_gamma`` and ``ema_half_life`` are ``TrainConfig``'s; with
+    an average of G, ``run_method`` scores it too (``RunResult.ema_coverage``).
 
     Example:
         >>> METHODS["PacGAN4"].pack
@@ -64,6 +68,9 @@ class Method:
     lr_d: float | None = None
     beta1: float | None = None
     beta2: float | None = None
+    spectral_norm: bool = False
+    r1_gamma: float = 0.0
+    ema_half_life: float = 0.0
 
     def adam(self, setup: Setup) -> dict[str, float]:
         """Adam's settings for this method under ``setup``: its own where given, else the setup's.
@@ -243,7 +250,7 @@ def build_trainer(data: str, method: Method | str, setup: Setup = Setup(), seed:
     mixture = _check_dataset(data)
     device = pick_device(str(device))
     cfg = TrainConfig(loss=method.loss, optimizer="adam", **method.adam(setup), n_critic=method.n_critic,
-                      gp_lambda=method.gp_lambda,
+                      gp_lambda=method.gp_lambda, r1_gamma=method.r1_gamma, ema_half_life=method.ema_half_life,
                       batch_size=setup.batch_size, steps=setup.steps, z_dim=setup.z_dim, seed=seed,
                       device=str(device), unroll_steps=method.unroll_steps)
     torch.manual_seed(seed)
@@ -254,6 +261,8 @@ def build_trainer(data: str, method: Method | str, setup: Setup = Setup(), seed:
     D: nn.Module = MLPDiscriminator((2 * method.pack,), setup.d_width, setup.d_depth, setup.d_activation)
     if method.minibatch_std:
         D = with_minibatch_std(D, method.group_size)
+    if method.spectral_norm:
+        D = with_spectral_norm(D)
     if setup.latent_scale != 1.0:
         G = nn.Sequential(Rescale(setup.latent_scale), G)
     if latent is not None:
@@ -281,16 +290,16 @@ def evaluate(trainer: Trainer, data: str, samples: int = 2500, seed: int = 12345
     return mode_coverage(generated_points(trainer, samples, seed), mixture.centres, mixture.std)
 
 
-def generated_points(trainer: Trainer, samples: int = 2500, seed: int = 12345) -> torch.Tensor:
+def generated_points(trainer: Trainer, samples: int = 2500, seed: int = 12345, *, ema: bool = False) -> torch.Tensor:
     """``samples`` generated points (CPU) from latent codes fixed by ``seed``: the same codes for
-    every method, so their pictures and scores are comparable.
+    every method, so their pictures and scores are comparable. ``ema=True``: from the average of G.
 
     Example:
         >>> generated_points(build_trainer("ring", "GAN", Setup(steps=1), device="cpu"), 5).shape
         torch.Size([5, 2])
     """
     z = torch.randn(samples, trainer.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
-    return trainer.sample(z=z)
+    return trainer.sample(z=z, ema=ema)
 
 
 @dataclass
@@ -299,7 +308,9 @@ class RunResult:
     spent scoring a trace, so traced and untraced runs compare) and the 2,500 scored points
     (``samples``, CPU) for pictures. With ``trace_every``, ``trace`` holds (step, modes captured, HQ
     fraction, share of the most popular mode) along the way, scored on the same ``Setup.samples``
-    fixed latent codes as the final score, and ``frames`` the generated points at those steps.
+    fixed latent codes as the final score, and ``frames`` the generated points at those steps. A run with
+    an average of G's weights (``Method.ema_half_life``) also has that average's score and points
+    (``ema_coverage``, ``ema_samples``), from the same latent codes.
 
     Example:
         >>> result = run_method("grid", "GAN", Setup(steps=2, samples=100), device="cpu")
@@ -315,6 +326,8 @@ class RunResult:
     trace: list[tuple[int, int, float, float]] = field(default_factory=list)
     samples: torch.Tensor | None = None
     frames: list[torch.Tensor] = field(default_factory=list)
+    ema_coverage: ModeCoverage | None = None
+    ema_samples: torch.Tensor | None = None
 
 
 def run_method(data: str, method: Method | str, setup: Setup = Setup(), seed: int = 0, *,
@@ -354,7 +367,11 @@ def run_method(data: str, method: Method | str, setup: Setup = Setup(), seed: in
     points = generated_points(trainer, setup.samples)
     mixture = _check_dataset(data)
     coverage = mode_coverage(points, mixture.centres, mixture.std)
-    return RunResult(data, name, seed, coverage, seconds, trace, points, frames)
+    result = RunResult(data, name, seed, coverage, seconds, trace, points, frames)
+    if trainer.ema is not None:
+        result.ema_samples = generated_points(trainer, setup.samples, ema=True)
+        result.ema_coverage = mode_coverage(result.ema_samples, mixture.centres, mixture.std)
+    return result
 
 
 @contextlib.contextmanager

@@ -11,10 +11,12 @@ Example (in a notebook)::
     dash             # sliders, Train / Stop / Reset, live plots
     dash.run(wait=True)   # the same as clicking Train, but blocks (used by tests and nbval)
     dash.compare()        # finished runs side by side
+    Dashboard(data="ring", loss="hinge", controls=("r1_gamma", "spectral_norm", "ema_decay", "lr_g", "lr_d"))
     Dashboard(data="folder:my_pictures", model="dcgan", image_size=64)   # your own PNG/JPEG pictures
 """
 from __future__ import annotations
 
+import math
 import textwrap
 import threading
 import warnings
@@ -35,16 +37,27 @@ from ..data import (
     make_mixture,
     parse_folder_name,
 )
+from ..ema import half_life
 from ..models import MODELS
 from ..models.build import CriticNormWarning, critic_norm_problem
 from ..plot import plot_history
 from ..train import History, Trainer, TrainingDiverged
 from .render import Snapshot, draw_snapshot, figure_png, live_figure, snapshot
 
-__all__ = ["Dashboard", "Run", "CONTROLS"]
+__all__ = ["Dashboard", "Run", "CONTROLS", "DEFAULT_CONTROLS", "R1_GAMMAS", "EMA_DECAYS"]
 
 CONTROLS = ("data", "model", "loss", "optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip_on", "clip",
-            "gp_lambda", "batch_norm", "batch_size", "steps", "seed")
+            "gp_lambda", "r1_gamma", "spectral_norm", "ema_decay", "batch_norm", "batch_size", "steps", "seed")
+"""Every knob the dashboard has, in the order it lays them out."""
+DEFAULT_CONTROLS = tuple(name for name in CONTROLS if name not in ("r1_gamma", "spectral_norm", "ema_decay"))
+"""The knobs shown when ``controls`` is not given: lessons 1-4's. Lesson 6's stabilisers (R1, spectral
+norm, EMA) are shown when named in ``controls``; hidden, they stay off unless given an initial value."""
+R1_GAMMAS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+"""The R1 slider's stops: 0 (off) then about two per decade. Mescheder et al. 2018 use gamma = 10 on
+CelebA-HQ and 0.1 to 10 elsewhere; StyleGAN2 uses 0.01 to 100 depending on the resolution."""
+EMA_DECAYS = (0.0, 0.9, 0.99, 0.995, 0.999, 0.9995, 0.9999)
+"""The EMA slider's stops, as decays beta (0: off). Stored as ``TrainConfig.ema_half_life`` = ln(1/2) /
+ln(beta) generator steps (``ema.half_life``): 0.999 is about 693 steps, 0.9999 about 6931."""
 
 _STYLE = {"description_width": "110px"}
 _WIDE = W.Layout(width="330px")
@@ -79,14 +92,25 @@ MAX_PLOT_EVERY = 250
 class Dashboard:
     """Sliders and pickers for a GAN run, Train / Stop / Reset, live plots and a compare view.
 
-    ``controls`` limits which knobs are shown (default: all of ``CONTROLS``); hidden knobs keep their
-    values. Keyword arguments set initial values (``lr_g=1e-3``, ``n_critic=5``, ``steps=500``, ...).
+    ``controls`` picks which knobs are shown (any of ``CONTROLS``; default ``DEFAULT_CONTROLS``, lessons 1-4's);
+    hidden knobs keep their values. Keyword arguments set initial values (``lr_g=1e-3``, ``n_critic=5``,
+    ``steps=500``, ...).
     ``plot_every`` is the live-plot period in steps (default: about 20 frames per run, and at least one
     frame every ``MAX_PLOT_EVERY`` steps so that a long run still looks live). Choosing ``wgan`` or
     ``wgan-gp`` loads the paper's settings and unticks batch norm (their critic has none); ticking it
     again is lesson 4's experiment: the run goes ahead with a note saying what is wrong with it.
     ``data`` may also be ``folder:PATH`` (your own PNG/JPEG pictures, added to the dataset picker);
     ``image_size`` is their side after a centre crop (default 64, or the ``@SIZE`` of the name).
+
+    Lesson 6's stabilisers: ``r1_gamma`` (a slider over ``R1_GAMMAS`` whose first stop, 0, is "off"; it is
+    ``TrainConfig.r1_gamma``), ``spectral_norm`` (a tick box: D's layers spectrally normalised, passed to
+    ``Trainer.from_names``) and ``ema_decay`` (a slider over ``EMA_DECAYS`` that shows the decay beta, 0 =
+    "off", and stores the half-life ``ema.half_life(beta)`` in ``TrainConfig.ema_half_life``). An initial
+    value off the stops is added to its slider. With EMA on, the live plot draws its samples from the
+    average of G (``Trainer.sample(ema=True)``, the weights one would evaluate and ship), and says so in
+    its title; D's heatmap is always the one D. Spectral norm together with WGAN weight clipping is
+    refused with a message (choose one Lipschitz constraint); choosing ``wgan`` while spectral norm is
+    ticked therefore leaves clipping off.
 
     Example:
         >>> dash = Dashboard(data="ring", loss="wgan-gp", steps=4, z_dim=4, width=16, device="cpu", plot_every=4)
@@ -96,12 +120,18 @@ class Dashboard:
         >>> run = dash.run(wait=True)  # what the Train button does, blocking
         >>> run.status, len(run.history), len(dash.runs)
         ('finished', 4, 1)
+        >>> lesson6 = ("r1_gamma", "spectral_norm", "ema_decay", "lr_g", "lr_d")
+        >>> six = Dashboard(data="ring", loss="hinge", controls=lesson6, r1_gamma=10, ema_decay=0.999,
+        ...                 spectral_norm=True, device="cpu")
+        >>> cfg = six.config()
+        >>> cfg.loss, cfg.r1_gamma, round(cfg.ema_half_life, 1), six.values()["spectral_norm"]
+        ('hinge', 10.0, 692.8, True)
     """
 
     def __init__(self, data: str = "ring", model: str = "mlp", loss: str = "nsgan", *, controls=None,
                  plot_every: int | None = None, device: str = "auto", z_dim: int | None = None,
                  width: int | None = None, image_size: int | None = None, **initial) -> None:
-        controls = tuple(CONTROLS if controls is None else controls)
+        controls = tuple(DEFAULT_CONTROLS if controls is None else controls)
         unknown = set(controls) - set(CONTROLS)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; valid choices: {', '.join(CONTROLS)}")
@@ -109,8 +139,8 @@ class Dashboard:
         values = {"data": data, "model": model, "loss": loss, "optimizer": defaults.optimizer,
                   "lr_g": defaults.lr_g, "lr_d": defaults.lr_d, "beta1": defaults.beta1, "beta2": defaults.beta2,
                   "n_critic": defaults.n_critic, "clip_on": loss == "wgan", "clip": 0.01,
-                  "gp_lambda": defaults.gp_lambda, "batch_norm": False, "batch_size": defaults.batch_size,
-                  "steps": 1000, "seed": 0}
+                  "gp_lambda": defaults.gp_lambda, "r1_gamma": defaults.r1_gamma, "spectral_norm": False,
+                  "ema_decay": 0.0, "batch_norm": False, "batch_size": defaults.batch_size, "steps": 1000, "seed": 0}
         if loss in CRITIC_LOSSES:
             values.update({k: v for k, v in PRESETS[loss].items() if k in values})
             values["clip_on"] = loss == "wgan"
@@ -118,6 +148,9 @@ class Dashboard:
         if bad:
             raise ValueError(f"unknown initial value(s) {sorted(bad)}; valid: {', '.join(values)}")
         values.update(initial)
+        _check_stabilisers(values)
+        if values["spectral_norm"] and values["loss"] == "wgan" and "clip_on" not in initial:
+            values["clip_on"] = False  # SN is the critic's Lipschitz constraint: no clipping on top of it
         check_dataset_name(values["data"])
         if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int)
                                        or image_size < 1):
@@ -175,6 +208,9 @@ class Dashboard:
                                      description="clip c", style=_STYLE, layout=_WIDE),
             "gp_lambda": W.FloatSlider(value=v["gp_lambda"], min=0.0, max=50.0, step=0.5,
                                        description="GP lambda", style=_STYLE, layout=_WIDE),
+            "r1_gamma": _stop_slider(R1_GAMMAS, v["r1_gamma"], "R1 gamma"),
+            "spectral_norm": W.Checkbox(value=v["spectral_norm"], description="spectral norm in D", indent=False),
+            "ema_decay": _stop_slider(EMA_DECAYS, v["ema_decay"], "EMA decay of G"),
             "batch_norm": W.Checkbox(value=v["batch_norm"], description="batch norm in G and D", indent=False),
             "batch_size": W.Dropdown(options=[16, 32, 64, 128, 256, 512], value=v["batch_size"],
                                      description="batch size", style=_STYLE, layout=_WIDE),
@@ -205,7 +241,8 @@ class Dashboard:
         for key, value in settings.items():
             if key in self.controls and key != "batch_size":
                 self.controls[key].value = value
-        self.controls["clip_on"].value = loss == "wgan"
+        # With spectral norm ticked, SN is the critic's constraint: clipping on top of it is refused in run().
+        self.controls["clip_on"].value = loss == "wgan" and not self.controls["spectral_norm"].value
         self.controls["batch_norm"].value = False if loss in CRITIC_LOSSES else self._initial["batch_norm"]
         if loss in CRITIC_LOSSES:
             self._say(f"loaded the paper's settings for {loss} (no batch norm in the critic)", "info")
@@ -220,12 +257,17 @@ class Dashboard:
         return {name: widget.value for name, widget in self.controls.items()}
 
     def config(self) -> TrainConfig:
-        """The ``TrainConfig`` the current values describe (raises ``ValueError`` if invalid)."""
+        """The ``TrainConfig`` the current values describe (raises ``ValueError`` if invalid).
+
+        The EMA slider's decay beta becomes ``ema_half_life = ema.half_life(beta)`` (0 stays 0, off).
+        Spectral norm is no field of ``TrainConfig``: it is how D is built (``values()["spectral_norm"]``).
+        """
         v = self.values()
         extra = {"z_dim": self.z_dim} if self.z_dim else {}
         return TrainConfig(loss=v["loss"], optimizer=v["optimizer"], lr_g=float(v["lr_g"]), lr_d=float(v["lr_d"]),
                            beta1=float(v["beta1"]), beta2=float(v["beta2"]), n_critic=int(v["n_critic"]),
                            clip=float(v["clip"]) if v["clip_on"] else None, gp_lambda=float(v["gp_lambda"]),
+                           r1_gamma=float(v["r1_gamma"]), ema_half_life=half_life(float(v["ema_decay"])),
                            batch_size=int(v["batch_size"]), steps=int(v["steps"]), seed=int(v["seed"]),
                            device=self.device, **extra)
 
@@ -241,21 +283,25 @@ class Dashboard:
         try:
             cfg = self.config()
             v = self.values()
+            _check_combination(cfg, v)
             norm = "batch" if v["batch_norm"] else "none"
             with warnings.catch_warnings():  # shown in the message line instead
                 warnings.simplefilter("ignore", CriticNormWarning)
                 trainer = Trainer.from_names(self._data_name(v["data"]), v["model"], cfg, width=self.width,
-                                             g_norm=norm, d_norm=norm)
+                                             g_norm=norm, d_norm=norm, spectral_norm=bool(v["spectral_norm"]))
         except (ValueError, RuntimeError) as err:
             self._say(f"cannot train with these settings: {err}", "error")
             return None
         problem = critic_norm_problem(cfg.loss, norm)
-        self._note = f"note: {problem.split('; training with it')[0]}" if problem else ""
-        if problem:
+        notes = [problem.split("; training with it")[0]] if problem else []
+        notes += _stabiliser_notes(cfg, v)
+        self._note = "note: " + "; ".join(notes) if notes else ""
+        if notes:
             self._say(self._note, "info")
         else:
             self._say("")
-        run = Run(label=self._label(cfg, v), cfg=cfg, setup=dict(trainer.setup, batch_norm=v["batch_norm"]))
+        run = Run(label=self._label(cfg, v), cfg=cfg,
+                  setup=dict(trainer.setup, batch_norm=v["batch_norm"], spectral_norm=bool(v["spectral_norm"])))
         run.history = trainer.history
         self.current, self._trainer = run, trainer
         every = self.plot_every or min(MAX_PLOT_EVERY, max(1, cfg.steps // 20))
@@ -313,7 +359,7 @@ class Dashboard:
         return real, z
 
     def _on_progress(self, trainer: Trainer) -> bool:
-        snap = snapshot(trainer, self._real, self._z)
+        snap = snapshot(trainer, self._real, self._z, ema=trainer.ema is not None)
         self.current.final = snap
         self.plot.value = figure_png(live_figure(snap, trainer.history, self.current.label))
         return self._stop_requested
@@ -333,7 +379,7 @@ class Dashboard:
             run.history = trainer.history
             try:
                 if run.status != "diverged" or run.final is None:
-                    run.final = snapshot(trainer, self._real, self._z)
+                    run.final = snapshot(trainer, self._real, self._z, ema=trainer.ema is not None)
                 self.plot.value = figure_png(live_figure(run.final, run.history, f"{run.label} ({run.status})"))
             except Exception:  # a diverged generator can make even the picture impossible
                 pass
@@ -353,6 +399,12 @@ class Dashboard:
             parts.append(f"c {cfg.clip:g}")
         if cfg.loss == "wgan-gp":
             parts.append(f"lambda {cfg.gp_lambda:g}")
+        if cfg.r1_gamma > 0:
+            parts.append(f"R1 {cfg.r1_gamma:g}")
+        if v.get("spectral_norm"):
+            parts.append("SN")
+        if cfg.ema_half_life > 0:
+            parts.append(f"EMA {float(v['ema_decay']):g}")
         if v["batch_norm"]:
             parts.append("BN")
         return ", ".join(parts)
@@ -380,3 +432,52 @@ class Dashboard:
             self.compare_plot.layout.display = None
         except ValueError as err:
             self._say(str(err), "error")
+
+
+# --- lesson 6's stabilisers ---------------------------------------------------------------------------------
+
+def _stop_slider(stops: tuple[float, ...], value: float, description: str) -> W.SelectionSlider:
+    """A slider over ``stops`` (plus ``value`` if it is not one) set to ``value``; the stop 0 reads "off"."""
+    values = sorted(set(float(x) for x in stops) | {float(value)})
+    slider = W.SelectionSlider(options=[("off" if x == 0 else f"{x:g}", x) for x in values], description=description,
+                               continuous_update=False, style=_STYLE, layout=_WIDE)
+    slider.value = float(value)  # set after construction: given to the constructor, stop 0 shows no label (8.1)
+    return slider
+
+
+def _check_stabilisers(v: dict) -> None:
+    """Initial values of the lesson-6 knobs: a clear ``ValueError`` naming the value and what is valid."""
+    gamma = v["r1_gamma"]
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not math.isfinite(gamma) or gamma < 0:
+        raise ValueError(f"r1_gamma must be a finite number >= 0 (0: off; the slider's stops: "
+                         f"{', '.join(f'{x:g}' for x in R1_GAMMAS)}), got r1_gamma={gamma!r}")
+    decay = v["ema_decay"]
+    if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 <= decay < 1:
+        raise ValueError(f"ema_decay must be a decay beta in [0, 1) (0: off; the slider's stops: "
+                         f"{', '.join(f'{x:g}' for x in EMA_DECAYS)}), got ema_decay={decay!r}")
+    if not isinstance(v["spectral_norm"], bool):
+        raise ValueError(f"spectral_norm must be True or False, got spectral_norm={v['spectral_norm']!r}")
+
+
+def _check_combination(cfg: TrainConfig, v: dict) -> None:
+    """Settings that contradict each other, refused before anything is built."""
+    if v["spectral_norm"] and cfg.clip is not None:
+        raise ValueError(
+            f"spectral norm and weight clipping (c = {cfg.clip:g}) are two Lipschitz constraints on one critic; "
+            "choose one. Spectral norm divides each weight by its largest singular value, and W / sigma(W) does "
+            "not change when W is scaled, so clipping the raw weights under it bounds nothing. Untick "
+            "'clip D weights (WGAN)' or 'spectral norm in D'")
+
+
+def _stabiliser_notes(cfg: TrainConfig, v: dict) -> list[str]:
+    """What is odd (not wrong) about a run's stabilisers, shown under its result."""
+    notes = []
+    if cfg.ema_half_life > cfg.steps:
+        notes.append(f"EMA decay {float(v['ema_decay']):g} has a half-life of {cfg.ema_half_life:.0f} generator "
+                     f"steps, longer than this run of {cfg.steps}: the average still remembers the untrained G, "
+                     "and the samples shown come from it")
+    if v["spectral_norm"] and v["batch_norm"]:
+        notes.append("batch norm in a spectrally normalised D rescales its activations by batch statistics, so the "
+                     "product of the layers' spectral norms no longer bounds D's Lipschitz constant (Miyato et al. "
+                     "2018 use no batch norm in D)")
+    return notes

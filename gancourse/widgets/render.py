@@ -23,12 +23,13 @@ class Snapshot:
     """What a run looks like at one step, detached from the networks (so finished runs can be redrawn).
 
     For 2-D data: ``real`` and ``fake`` points and D's output on a grid (``heat`` over ``extent``);
-    for images: ``fake`` images in [-1, 1].
+    for images: ``fake`` images in [-1, 1]. ``ema``: the fakes come from the moving average of G's
+    weights (``Trainer.sample(ema=True)``), not from G itself.
 
     Example:
         >>> snap = Snapshot(step=10, fake=torch.zeros(4, 1, 8, 8))  # an image run: no real points, no heatmap
-        >>> snap.real is None, snap.heat is None
-        (True, True)
+        >>> snap.real is None, snap.heat is None, snap.ema
+        (True, True, False)
     """
 
     step: int
@@ -37,6 +38,7 @@ class Snapshot:
     heat: torch.Tensor | None = None
     extent: tuple[float, float, float, float] | None = None
     logits: bool = False
+    ema: bool = False
 
 
 def figure_png(fig: Figure, dpi: float | None = None) -> bytes:
@@ -59,10 +61,12 @@ def figure_png(fig: Figure, dpi: float | None = None) -> bytes:
 
 @torch.no_grad()
 def snapshot(trainer, real: torch.Tensor | None = None, z: torch.Tensor | None = None,
-             extent: tuple[float, float, float, float] | None = None) -> Snapshot:
+             extent: tuple[float, float, float, float] | None = None, ema: bool = False) -> Snapshot:
     """Capture generated samples (and for 2-D data D's heatmap) of ``trainer`` now.
 
-    ``real`` is a fixed set of real points (2-D data) so successive frames are comparable.
+    ``real`` is a fixed set of real points (2-D data) so successive frames are comparable. ``ema=True``
+    draws the samples from the average of G's weights (the trainer needs ``cfg.ema_half_life > 0``);
+    the heatmap is always the one D, which is trained against G, not against the average.
 
     Example:
         >>> from gancourse import TrainConfig
@@ -71,30 +75,37 @@ def snapshot(trainer, real: torch.Tensor | None = None, z: torch.Tensor | None =
         >>> snap = snapshot(trainer, real=torch.randn(100, 2))
         >>> snap.step, tuple(snap.fake.shape), tuple(snap.heat.shape)
         (0, (1000, 2), (80, 80))
+        >>> averaged = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu", ema_half_life=10), width=16)
+        >>> snapshot(averaged, real=torch.randn(100, 2), ema=True).ema
+        True
     """
     from ..plot import critic_heatmap
 
     logits = trainer.cfg.loss in ("wgan", "wgan-gp")
     if real is None or real.dim() != 2:
-        fake = trainer.sample(min(len(trainer.fixed_z), 64) if z is None else len(z), z=z)
-        return Snapshot(trainer.step, fake, logits=logits)
-    fake = trainer.sample(len(z) if z is not None else 1000, z=z)
+        fake = trainer.sample(min(len(trainer.fixed_z), 64) if z is None else len(z), z=z, ema=ema)
+        return Snapshot(trainer.step, fake, logits=logits, ema=ema)
+    fake = trainer.sample(len(z) if z is not None else 1000, z=z, ema=ema)
     if extent is None:
         lo, hi = real.min(0).values, real.max(0).values
         pad = 0.5 * float((hi - lo).max()) + 0.2
         extent = (float(lo[0]) - pad, float(hi[0]) + pad, float(lo[1]) - pad, float(hi[1]) + pad)
     heat = critic_heatmap(trainer.D, extent, resolution=80, logits=logits)
-    return Snapshot(trainer.step, fake, real.cpu(), heat, extent, logits)
+    return Snapshot(trainer.step, fake, real.cpu(), heat, extent, logits, ema)
 
 
 def draw_snapshot(snap: Snapshot, ax, title: str | None = None) -> None:
     """Draw a snapshot into ``ax``: scatter over the heatmap (2-D) or a sample grid (images).
+
+    The default title is the step, and says "EMA of G" when the samples come from the average of G.
 
     Example:
         >>> ax = Figure().subplots()
         >>> draw_snapshot(Snapshot(step=7, fake=torch.zeros(4, 1, 8, 8)), ax)
         >>> ax.get_title(), ax.get_images()[0].get_array().shape  # a 2 x 2 grid of 8 x 8 images, 2 px padding
         ('step 7', (22, 22, 3))
+        >>> draw_snapshot(Snapshot(step=7, fake=torch.zeros(4, 1, 8, 8), ema=True), ax); ax.get_title()
+        'step 7, EMA of G'
     """
     if snap.real is None:
         ax.imshow(image_grid(snap.fake).numpy(), interpolation="nearest")
@@ -102,7 +113,7 @@ def draw_snapshot(snap: Snapshot, ax, title: str | None = None) -> None:
     else:
         plot_scatter(snap.real, snap.fake.clamp(-1e3, 1e3), extent=snap.extent, ax=ax, heat=snap.heat,
                      logits=snap.logits, colorbar=False)
-    ax.set_title(title or f"step {snap.step}")
+    ax.set_title(title or f"step {snap.step}" + (", EMA of G" if snap.ema else ""))
 
 
 def live_figure(snap: Snapshot | None, history, title: str = "") -> Figure:
