@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--n-critic", type=int, help="discriminator steps per generator step (k)")
     train.add_argument("--clip", type=float, help="WGAN weight clipping c")
     train.add_argument("--gp-lambda", type=float, help="WGAN-GP penalty weight lambda")
-    train.add_argument("--r1-gamma", type=float, metavar="GAMMA",
+    train.add_argument("--r1-gamma", "--r1", type=float, metavar="GAMMA", dest="r1_gamma",
                        help="R1 penalty gamma on real data (Mescheder et al. 2018; default 0: off)")
     train.add_argument("--ema", type=float, metavar="DECAY",
                        help="also keep an average of G's weights with this decay in [0, 1), e.g. 0.999 "

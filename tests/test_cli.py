@@ -232,3 +232,13 @@ def test_cli_resumes_a_checkpoint_whose_setup_predates_spectral_norm(tmp_path):
     del state["setup"]["spectral_norm"]
     torch.save(state, out / "checkpoint.pt")
     assert main(["train", "--out", str(out), "--resume", "--steps", "4", "--no-progress", "--device", "cpu"]) == 0
+
+
+def test_cli_r1_is_the_short_name_of_r1_gamma(tmp_path):
+    from gancourse.cli import parse_and_check
+
+    for flag in ("--r1", "--r1-gamma"):
+        plan = parse_and_check(["train", "--out", str(tmp_path / "run"), flag, "3", "--loss", "hinge",
+                                "--device", "cpu"])
+        assert (plan.cfg.r1_gamma, plan.cfg.loss) == (3.0, "hinge")
+    assert parse_and_check(["train", "--out", str(tmp_path / "run"), "--device", "cpu"]).cfg.r1_gamma == 0.0
