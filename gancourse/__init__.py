@@ -24,6 +24,7 @@ Modules, one concept each:
 - ``gancourse.stabilisers`` lesson 6's comparison: NS-GAN, WGAN-GP, hinge + SN, R1, each with EMA; truncation
 - ``gancourse.conditioning`` class labels through the loop: concat, AC-GAN, projection (lesson 5)
 - ``gancourse.dirac``       the Dirac-GAN: vector fields, Jacobian eigenvalues, trajectories (Mescheder et al. 2018)
+- ``gancourse.workers``     one single-threaded process per CPU core for the benchmarks' runs (``map_jobs``)
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
 - ``gancourse.device``      cuda > mps > cpu
 - ``gancourse.paths``       the dataset cache folder (``GANCOURSE_DATA``) and offline mode (``GANCOURSE_OFFLINE``)

@@ -38,6 +38,7 @@ from .models import build_models
 from .models.spectral import with_spectral_norm
 from .remedies.benchmark import Method, RunResult, Setup, run_benchmark
 from .train import Trainer
+from .workers import check_workers, map_jobs
 
 __all__ = ["EMA_HALF_LIFE", "STABILISERS", "MIXTURE_SETUP", "ImageSetup", "ImageScore", "ImageResult",
            "run_mixtures", "build_image_trainer", "score_images", "run_image_method", "run_images",
@@ -243,7 +244,6 @@ def run_image_method(method: Method | str, setup: ImageSetup = ImageSetup(), see
 
 def _run_image_job(job: tuple) -> ImageResult:
     method, setup, seed, dataset, steps, real_n, device = job
-    torch.set_num_threads(1)
     from .metrics.images import load_classifier
 
     classifier = load_classifier(dataset, device=device, steps=steps, verbose=False)
@@ -274,8 +274,7 @@ def run_images(methods: Sequence[str], seeds: Sequence[int], setup: ImageSetup =
     unknown = [m for m in methods if m not in STABILISERS]
     if unknown:
         raise ValueError(f"unknown stabiliser(s) {unknown}; valid choices: {', '.join(STABILISERS)}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got workers={workers!r}")
+    check_workers(workers)
     device = pick_device(str(device))
     load_classifier(setup.data, device=device, steps=classifier_steps, verbose=progress)  # cached for the workers
     jobs = [(m, setup, seed, setup.data, classifier_steps, setup.samples, str(device))
@@ -287,18 +286,7 @@ def run_images(methods: Sequence[str], seeds: Sequence[int], setup: ImageSetup =
                   f"{result.ema_score.frechet:7.1f}) | {result.seconds:.0f}s", flush=True)
         return result
 
-    if workers == 1 or device.type != "cpu" or len(jobs) == 1:
-        threads = torch.get_num_threads()
-        try:
-            return [report(_run_image_job(job)) for job in jobs]
-        finally:
-            torch.set_num_threads(threads)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [report(result) for result in pool.map(_run_image_job, jobs)]
+    return map_jobs(_run_image_job, jobs, workers=workers, device=device, report=report)
 
 
 # --- tables -------------------------------------------------------------------------------------------------

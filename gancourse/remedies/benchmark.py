@@ -7,7 +7,6 @@ small frozen dataclasses, so a table row is reproducible from its printed settin
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -24,6 +23,7 @@ from ..metrics.mixtures import ModeCoverage, mode_coverage, mode_shares
 from ..models.mlp import MLPDiscriminator, MLPGenerator
 from ..models.spectral import with_spectral_norm
 from ..train import Trainer
+from ..workers import check_workers, map_jobs
 from .minibatch_std import with_minibatch_std
 from .mixture_latent import MixtureLatent
 from .packing import PackedDiscriminator
@@ -374,23 +374,8 @@ def run_method(data: str, method: Method | str, setup: Setup = Setup(), seed: in
     return result
 
 
-@contextlib.contextmanager
-def _one_cpu_thread(device: torch.device):
-    # These networks are tiny: on a CPU, splitting each matrix product over threads costs more than
-    # it saves, and on a busy machine it can make a run several times slower. Restored afterwards.
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def _run_job(job: tuple) -> RunResult:
-    # Runs in a worker process: one thread each, so two workers use two cores without contention.
     data, method, setup, seed, device, trace_every = job
-    torch.set_num_threads(1)
     return run_method(data, method, setup, seed, device=device, trace_every=trace_every)
 
 
@@ -414,8 +399,7 @@ def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seed
             raise ValueError(f"unknown method {method!r}; valid choices: {', '.join(METHODS)}")
     for data in datasets:
         _check_dataset(data)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got workers={workers!r}")
+    check_workers(workers)
     device = pick_device(str(device))
     jobs = [(data, method, setup, seed, str(device), trace_every)
             for data in datasets for method in methods for seed in seeds]
@@ -426,17 +410,7 @@ def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seed
                   f"{result.seconds:.1f}s", flush=True)
         return result
 
-    if workers == 1 or device.type != "cpu" or len(jobs) == 1:
-        with _one_cpu_thread(device):
-            return [report(run_method(data, method, setup, seed, device=dev, trace_every=every))
-                    for data, method, setup, seed, dev, every in jobs]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # "spawn": a fresh interpreter per worker; forking a process that already runs torch threads can hang.
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [report(result) for result in pool.map(_run_job, jobs)]
+    return map_jobs(_run_job, jobs, workers=workers, device=device, report=report)
 
 
 def seconds_per_run(results: Sequence[RunResult]) -> dict[str, float]:

@@ -12,7 +12,7 @@ from ..device import pick_device
 from ..metrics.mixtures import ModeCoverage, mode_coverage
 from ..models import build_models
 from ..train import Trainer
-from .benchmark import _one_cpu_thread
+from ..workers import one_cpu_thread
 
 __all__ = ["Frame", "training_frames"]
 
@@ -64,6 +64,6 @@ def training_frames(data: str, cfg: TrainConfig, frames: int = 6, points: int = 
     device = pick_device(cfg.device)
     trainer = Trainer(G, D, MixtureSampler(mixture, cfg.batch_size, device=device, seed=cfg.seed),
                       cfg.replace(device=str(device)), callbacks=[keep], callback_every=every)
-    with _one_cpu_thread(device):
+    with one_cpu_thread(device):
         trainer.train(progress=False)
     return trainer, kept

@@ -29,7 +29,8 @@ from .. import losses
 from .._checks import positive_int
 from ..metrics.mixtures import mode_shares
 from ..models.mlp import MLPDiscriminator, MLPGenerator
-from .benchmark import _check_dataset, _one_cpu_thread
+from ..workers import one_cpu_thread
+from .benchmark import _check_dataset
 
 __all__ = ["BestResponseDemo", "frozen_discriminator_demo", "discriminator_landscape"]
 
@@ -136,7 +137,7 @@ def frozen_discriminator_demo(data: str = "ring", rounds: int = 4, g_steps: int 
         if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
             raise ValueError(f"{name} must be a positive finite number, got {name}={value!r}")
     # tiny networks: one thread is faster than two, and much faster on a busy machine (restored after)
-    with _one_cpu_thread(torch.device("cpu")):
+    with one_cpu_thread(torch.device("cpu")):
         torch.manual_seed(seed)
         G = MLPGenerator(z_dim, (2,), width, 2, "tanh")
         D = MLPDiscriminator((2,), width, 2, "tanh")
