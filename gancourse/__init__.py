@@ -23,6 +23,8 @@ Modules, one concept each:
 - ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
 - ``gancourse.stabilisers`` lesson 6's comparison: NS-GAN, WGAN-GP, hinge + SN, R1, each with EMA; truncation
 - ``gancourse.conditioning`` class labels through the loop: concat, AC-GAN, projection (lesson 5)
+- ``gancourse.conditional_runs`` lesson 5's runs: cGAN on the grid; concat / AC-GAN / projection on digits; AC-GAN's
+                            bias on overlapping classes
 - ``gancourse.dirac``       the Dirac-GAN: vector fields, Jacobian eigenvalues, trajectories (Mescheder et al. 2018)
 - ``gancourse.workers``     one single-threaded process per CPU core for the benchmarks' runs (``map_jobs``)
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``

@@ -311,3 +311,53 @@ def test_hinge_loss_trains_from_the_dashboard_with_sn_and_reset_restores_the_sta
     dash.reset()
     v = dash.values()
     assert (v["loss"], v["spectral_norm"], v["ema_decay"], v["r1_gamma"]) == ("nsgan", False, 0.0, 0.0)
+
+
+# --- lesson 5: the condition control --------------------------------------------------------------------------
+
+LESSON5 = ("data", "condition", "steps", "seed")
+
+
+def test_condition_control_is_hidden_by_default_and_passes_through_to_the_config():
+    from gancourse.widgets.dashboard import DEFAULT_CONTROLS
+
+    assert "condition" in CONTROLS and "condition" not in DEFAULT_CONTROLS
+    assert _dash().config().condition == "none"
+    dash = _dash(data="grid", controls=LESSON5, condition="projection")
+    assert list(dash.controls["condition"].options) == ["none", "concat", "acgan", "projection"]
+    shown = [w for box in dash.widget.children[0].children for w in box.children]
+    assert dash.controls["condition"] in shown
+    assert dash.config().condition == "projection"
+    dash.controls["condition"].value = "acgan"
+    assert dash.config().condition == "acgan"
+
+
+@pytest.mark.parametrize("condition", ["concat", "acgan", "projection"])
+def test_a_conditional_run_trains_on_labelled_2d_data_with_a_heatmap(condition):
+    dash = _dash(data="grid", controls=LESSON5, condition=condition, steps=6, plot_every=3)
+    run = dash.run(wait=True)
+    assert run.status == "finished", dash.message.value
+    assert run.setup["condition"] == condition and run.setup["num_classes"] == 25
+    assert run.final.heat is not None and torch.isfinite(run.final.heat).all()
+    assert run.final.heat.shape == (80, 80) and f"cond {condition}" in run.label
+    assert bytes(dash.plot.value).startswith(PNG)
+
+
+def test_a_conditional_run_on_unlabelled_data_is_a_clear_message():
+    dash = _dash(data="spiral", controls=LESSON5, condition="concat")
+    assert dash.run(wait=True) is None and not dash.runs
+    text = dash.message.value
+    assert "cannot train with these settings" in text and "needs class labels" in text
+    assert "'spiral' has none" in text and "grid" in text and "digits" in text
+    dash.controls["condition"].value = "none"
+    assert dash.run(wait=True).status == "finished"
+
+
+def test_a_conditional_image_run_shows_a_sample_grid():
+    dash = Dashboard(data="digits", model="dcgan", controls=LESSON5, condition="acgan", steps=2, plot_every=1,
+                     z_dim=8, width=4, device="cpu")
+    assert dash.run(wait=True) is None and "tick 'batch norm in G and D'" in dash.message.value
+    dash.controls["batch_norm"].value = True
+    run = dash.run(wait=True)
+    assert run.status == "finished", dash.message.value
+    assert run.final.real is None and run.final.fake.shape[1:] == (1, 28, 28)

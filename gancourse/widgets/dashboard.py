@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 import ipywidgets as W
 import torch
 from matplotlib.figure import Figure
+from torch import nn
 
+from ..conditioning import CONDITIONS
 from ..config import CRITIC_LOSSES, LOSSES, OPTIMIZERS, PRESETS, TrainConfig
 from ..data import (
     DATASETS,
+    LABELLED_DATASETS,
     check_dataset_name,
     display_name,
     folder_name,
@@ -46,12 +49,14 @@ from .render import Snapshot, draw_snapshot, figure_png, live_figure, snapshot
 
 __all__ = ["Dashboard", "Run", "CONTROLS", "DEFAULT_CONTROLS", "R1_GAMMAS", "EMA_DECAYS"]
 
-CONTROLS = ("data", "model", "loss", "optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip_on", "clip",
-            "gp_lambda", "r1_gamma", "spectral_norm", "ema_decay", "batch_norm", "batch_size", "steps", "seed")
+CONTROLS = ("data", "model", "condition", "loss", "optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip_on",
+            "clip", "gp_lambda", "r1_gamma", "spectral_norm", "ema_decay", "batch_norm", "batch_size", "steps", "seed")
 """Every knob the dashboard has, in the order it lays them out."""
-DEFAULT_CONTROLS = tuple(name for name in CONTROLS if name not in ("r1_gamma", "spectral_norm", "ema_decay"))
-"""The knobs shown when ``controls`` is not given: lessons 1-4's. Lesson 6's stabilisers (R1, spectral
-norm, EMA) are shown when named in ``controls``; hidden, they stay off unless given an initial value."""
+DEFAULT_CONTROLS = tuple(name for name in CONTROLS
+                         if name not in ("condition", "r1_gamma", "spectral_norm", "ema_decay"))
+"""The knobs shown when ``controls`` is not given: lessons 1-4's. Lesson 5's ``condition`` and lesson 6's
+stabilisers (R1, spectral norm, EMA) are shown when named in ``controls``; hidden, they stay off (an
+unconditional run, no stabiliser) unless given an initial value."""
 R1_GAMMAS = (0.0, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 """The R1 slider's stops: 0 (off) then about two per decade. Mescheder et al. 2018 use gamma = 10 on
 CelebA-HQ and 0.1 to 10 elsewhere; StyleGAN2 uses 0.01 to 100 depending on the resolution."""
@@ -102,6 +107,12 @@ class Dashboard:
     ``data`` may also be ``folder:PATH`` (your own PNG/JPEG pictures, added to the dataset picker);
     ``image_size`` is their side after a centre crop (default 64, or the ``@SIZE`` of the name).
 
+    Lesson 5's ``condition`` (a dropdown: none, concat, acgan, projection; ``TrainConfig.condition``) trains a
+    class-conditional GAN on a labelled dataset (``data.LABELLED_DATASETS``: the Gaussian mixtures, whose label is
+    the mode, and the images); on one without labels the run is refused with a message naming the labelled
+    ones. The live samples are drawn for every label in turn, and D's 2-D heatmap is its score with the label
+    averaged out (AC-GAN: its source head).
+
     Lesson 6's stabilisers: ``r1_gamma`` (a slider over ``R1_GAMMAS`` whose first stop, 0, is "off"; it is
     ``TrainConfig.r1_gamma``), ``spectral_norm`` (a tick box: D's layers spectrally normalised, passed to
     ``Trainer.from_names``) and ``ema_decay`` (a slider over ``EMA_DECAYS`` that shows the decay beta, 0 =
@@ -136,7 +147,7 @@ class Dashboard:
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; valid choices: {', '.join(CONTROLS)}")
         defaults = TrainConfig()
-        values = {"data": data, "model": model, "loss": loss, "optimizer": defaults.optimizer,
+        values = {"data": data, "model": model, "condition": "none", "loss": loss, "optimizer": defaults.optimizer,
                   "lr_g": defaults.lr_g, "lr_d": defaults.lr_d, "beta1": defaults.beta1, "beta2": defaults.beta2,
                   "n_critic": defaults.n_critic, "clip_on": loss == "wgan", "clip": 0.01,
                   "gp_lambda": defaults.gp_lambda, "r1_gamma": defaults.r1_gamma, "spectral_norm": False,
@@ -192,6 +203,8 @@ class Dashboard:
                                value=v["data"], description="dataset", style=_STYLE, layout=_WIDE),
             "model": W.Dropdown(options=list(MODELS), value=v["model"], description="model", style=_STYLE,
                                 layout=_WIDE),
+            "condition": W.Dropdown(options=list(CONDITIONS), value=v["condition"], description="condition on y",
+                                    style=_STYLE, layout=_WIDE),
             "loss": W.Dropdown(options=list(LOSSES), value=v["loss"], description="loss", style=_STYLE, layout=_WIDE),
             "optimizer": W.Dropdown(options=list(OPTIMIZERS), value=v["optimizer"], description="optimizer",
                                     style=_STYLE, layout=_WIDE),
@@ -269,7 +282,7 @@ class Dashboard:
                            clip=float(v["clip"]) if v["clip_on"] else None, gp_lambda=float(v["gp_lambda"]),
                            r1_gamma=float(v["r1_gamma"]), ema_half_life=half_life(float(v["ema_decay"])),
                            batch_size=int(v["batch_size"]), steps=int(v["steps"]), seed=int(v["seed"]),
-                           device=self.device, **extra)
+                           condition=v["condition"], device=self.device, **extra)
 
     # --- actions --------------------------------------------------------------------------------
     def run(self, wait: bool = False) -> Run | None:
@@ -284,6 +297,7 @@ class Dashboard:
             cfg = self.config()
             v = self.values()
             _check_combination(cfg, v)
+            _check_condition(cfg, self._data_name(v["data"]), v["model"], v["batch_norm"])
             norm = "batch" if v["batch_norm"] else "none"
             with warnings.catch_warnings():  # shown in the message line instead
                 warnings.simplefilter("ignore", CriticNormWarning)
@@ -359,7 +373,7 @@ class Dashboard:
         return real, z
 
     def _on_progress(self, trainer: Trainer) -> bool:
-        snap = snapshot(trainer, self._real, self._z, ema=trainer.ema is not None)
+        snap = snapshot(_heatmap_view(trainer), self._real, self._z, ema=trainer.ema is not None)
         self.current.final = snap
         self.plot.value = figure_png(live_figure(snap, trainer.history, self.current.label))
         return self._stop_requested
@@ -379,7 +393,7 @@ class Dashboard:
             run.history = trainer.history
             try:
                 if run.status != "diverged" or run.final is None:
-                    run.final = snapshot(trainer, self._real, self._z, ema=trainer.ema is not None)
+                    run.final = snapshot(_heatmap_view(trainer), self._real, self._z, ema=trainer.ema is not None)
                 self.plot.value = figure_png(live_figure(run.final, run.history, f"{run.label} ({run.status})"))
             except Exception:  # a diverged generator can make even the picture impossible
                 pass
@@ -389,6 +403,8 @@ class Dashboard:
     @staticmethod
     def _label(cfg: TrainConfig, v: dict) -> str:
         parts = [display_name(v["data"]), v["model"], cfg.loss, f"lrG {cfg.lr_g:.0e}", f"lrD {cfg.lr_d:.0e}"]
+        if cfg.condition != "none":
+            parts.insert(2, f"cond {cfg.condition}")
         if cfg.optimizer == "adam":
             parts.append(f"b1 {cfg.beta1:g}")
         else:
@@ -481,3 +497,50 @@ def _stabiliser_notes(cfg: TrainConfig, v: dict) -> list[str]:
                      "product of the layers' spectral norms no longer bounds D's Lipschitz constant (Miyato et al. "
                      "2018 use no batch norm in D)")
     return notes
+
+
+# --- lesson 5's labels --------------------------------------------------------------------------------------
+
+def _check_condition(cfg: TrainConfig, data: str, model: str = "mlp", batch_norm: bool = True) -> None:
+    """A conditional run needs class labels: refused, with the labelled choices, on a dataset without them; a
+    conditional DCGAN needs the batch-norm tick (its G takes the label through class-conditional batch norm)."""
+    if cfg.condition == "none":
+        return
+    if data not in LABELLED_DATASETS and not is_folder_name(data):
+        raise ValueError(f"condition {cfg.condition!r} needs class labels, but dataset {display_name(data)!r} has "
+                         f"none; choose a labelled dataset ({', '.join(LABELLED_DATASETS)}) or condition 'none'")
+    if model == "dcgan" and not batch_norm:
+        raise ValueError(f"condition {cfg.condition!r} with the DCGAN: its G takes the label through class-conditional "
+                         "batch norm, so tick 'batch norm in G and D' (or choose condition 'none')")
+
+
+class _LabelAveragedD(nn.Module):
+    """D's source score with the label averaged out, for the 2-D heatmap of a conditional run: the mean over the
+    K labels of D(x, y) (concat, projection), or AC-GAN's source head (its D takes no label)."""
+
+    def __init__(self, D: nn.Module, condition: str, num_classes: int) -> None:
+        super().__init__()
+        self.D, self.condition, self.num_classes = D, condition, num_classes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.condition == "acgan":
+            return self.D(x)[0]
+        scores = [self.D(x, torch.full((len(x),), c, dtype=torch.long, device=x.device))
+                  for c in range(self.num_classes)]
+        return torch.stack(scores).mean(0)
+
+
+class _HeatmapView:
+    """The trainer as ``render.snapshot`` sees it, with a D that takes x alone."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self._trainer = trainer
+        self.D = _LabelAveragedD(trainer.D, trainer.cfg.condition, trainer.num_classes)
+
+    def __getattr__(self, name: str):
+        return getattr(self._trainer, name)
+
+
+def _heatmap_view(trainer: Trainer):
+    """``trainer`` itself for an unconditional run; a view whose D averages the label out for a conditional one."""
+    return trainer if trainer.cfg.condition == "none" else _HeatmapView(trainer)
