@@ -37,6 +37,25 @@ def call_answer(fn: Callable, *args):
     return value
 
 
+def call_reporting_errors(fn: Callable, *args):
+    """``call_answer(fn, *args)``, with an exception raised inside the learner's function turned into an
+    ``AssertionError`` that names it: the checker reports the learner's bug, not a traceback through our code.
+
+    Example:
+        >>> try:
+        ...     call_reporting_errors(lambda x: x / "a", 1)
+        ... except AssertionError as why:
+        ...     print(str(why).split(":")[0])
+        your function raised TypeError
+    """
+    try:
+        return call_answer(fn, *args)
+    except NotDone:
+        raise
+    except Exception as err:
+        raise AssertionError(f"your function raised {type(err).__name__}: {err}") from None
+
+
 def reports_stub(hint: str) -> Callable[[Callable], Callable]:
     """Decorate a ``check_*(fn)``: a ``NotDone`` inside it becomes one printed line with ``hint``.
 

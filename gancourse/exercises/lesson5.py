@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._stub import NotDone, call_answer, reports_stub
+from ._stub import call_reporting_errors, reports_stub
 
 __all__ = ["check_concat_condition", "check_projection_output", "check_acgan_losses",
            "concat_condition", "projection_output", "acgan_losses"]
@@ -78,13 +78,6 @@ def acgan_losses(source_real: torch.Tensor, source_fake: torch.Tensor, class_rea
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
-def _run(fn: Callable, *args):
-    try:
-        return call_answer(fn, *args)
-    except NotDone:
-        raise
-    except Exception as err:  # the learner's bug, reported as what it is, not as a traceback in our code
-        raise AssertionError(f"your function raised {type(err).__name__}: {err}") from None
 
 
 def _tensor(value, what: str) -> torch.Tensor:
@@ -116,7 +109,7 @@ def check_concat_condition(fn: Callable[[torch.Tensor, torch.Tensor, int], torch
              (torch.randn(4, 1, 3, 3, generator=gen), torch.tensor([9, 0, 4, 4]), 10, "four 1 x 3 x 3 images, K = 10")]
     for x, y, k, what in cases:
         expected = concat_condition(x, y, k)
-        got = _tensor(_run(fn, x.clone(), y.clone(), k), "your result")
+        got = _tensor(call_reporting_errors(fn, x.clone(), y.clone(), k), "your result")
         if got.shape == expected.shape and torch.allclose(got.float(), expected.float()):
             continue
         hint = ""
@@ -161,7 +154,7 @@ def check_projection_output(fn: Callable[[torch.Tensor, nn.Linear, nn.Embedding,
             expected = psi(phi).squeeze(1) + (embed(y) * phi).sum(1)
             unconditional = psi(phi).squeeze(1)
             all_classes = psi(phi).squeeze(1) + (phi @ embed.weight.T).sum(1)
-        got = _tensor(_run(fn, phi.clone(), psi, embed, y.clone()), "your score")
+        got = _tensor(call_reporting_errors(fn, phi.clone(), psi, embed, y.clone()), "your score")
         if got.shape == expected.shape and torch.allclose(got, expected, atol=1e-5):
             continue
         hint = ""
@@ -176,7 +169,7 @@ def check_projection_output(fn: Callable[[torch.Tensor, nn.Linear, nn.Embedding,
         raise AssertionError(f"{n} example(s): expected {[round(v, 4) for v in expected.tolist()]}, got "
                              f"{[round(v, 4) for v in got.flatten().tolist()]}." + (f" {hint}" if hint else ""))
     psi, embed = _projection_parts(2)
-    out = _run(fn, torch.randn(3, 5, generator=gen), psi, embed, torch.tensor([0, 1, 1]))
+    out = call_reporting_errors(fn, torch.randn(3, 5, generator=gen), psi, embed, torch.tensor([0, 1, 1]))
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         raise AssertionError("return the score as a tensor connected to psi and the embedding (no .item() or "
                              "torch.no_grad()): D is trained through it")
@@ -211,7 +204,7 @@ def check_acgan_losses(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> 
         game = losses.game_loss("nsgan")
         expected_d = float(game.d_loss(sr, sf) + entry.d_aux(cr, yr, cf, yf))
         expected_g = float(game.g_loss(sf) + entry.g_aux(cf, yf))
-        out = _run(fn, *(a.clone() for a in args))
+        out = call_reporting_errors(fn, *(a.clone() for a in args))
         if not isinstance(out, (tuple, list)) or len(out) != 2:
             raise AssertionError("return two numbers, (loss_D, loss_G)")
         got_d, got_g = _number(out[0], "loss_D"), _number(out[1], "loss_G")

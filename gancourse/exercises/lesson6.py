@@ -22,7 +22,7 @@ from torch import nn
 
 from .. import losses
 from ..models.spectral import power_iteration
-from ._stub import NotDone, call_answer, reports_stub
+from ._stub import call_reporting_errors, reports_stub
 
 __all__ = ["check_hinge_d_loss", "check_r1", "check_spectral_norm_estimate",
            "hinge_d_loss", "r1", "spectral_norm_estimate"]
@@ -82,14 +82,6 @@ def spectral_norm_estimate(W: torch.Tensor, steps: int = 50) -> torch.Tensor:
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
-def _run(fn: Callable, *args):
-    """``fn(*args)`` as ``call_answer`` does; an exception inside the learner's function becomes a hint."""
-    try:
-        return call_answer(fn, *args)
-    except NotDone:
-        raise
-    except Exception as err:  # the learner's bug, reported as what it is, not as a traceback in our code
-        raise AssertionError(f"your function raised {type(err).__name__}: {err}") from None
 
 
 def _number(value, what: str) -> float:
@@ -136,7 +128,7 @@ def check_hinge_d_loss(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor])
     ]
     for real, fake, what in cases:
         expected = float(losses.discriminator_loss_hinge(real, fake))
-        got = _number(_run(fn, real.clone(), fake.clone()), "your loss")
+        got = _number(call_reporting_errors(fn, real.clone(), fake.clone()), "your loss")
         if _near(got, expected):
             continue
         hint = ""
@@ -154,7 +146,7 @@ def check_hinge_d_loss(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor])
         raise AssertionError(f"{what}: expected {expected:.6f}, got {got:.6f}." + (f" {hint}" if hint else ""))
     real = torch.tensor([0.5, 2.0], requires_grad=True)
     fake = torch.tensor([-0.5, -3.0], requires_grad=True)
-    out = _run(fn, real, fake)
+    out = call_reporting_errors(fn, real, fake)
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         raise AssertionError("return the loss as a tensor connected to the scores (no .item() or float()): "
                              "D is trained by calling backward() on it")
@@ -204,7 +196,7 @@ def check_r1(fn: Callable[[Callable[[torch.Tensor], torch.Tensor], torch.Tensor,
     critic = _mlp(61)
     for gamma in (10.0, 1.0):
         expected = float(losses.r1_penalty(critic, real, gamma).detach())
-        got = _number(_run(fn, critic, real.clone(), gamma), "your penalty")
+        got = _number(call_reporting_errors(fn, critic, real.clone(), gamma), "your penalty")
         if _near(got, expected):
             continue
         x = real.clone().requires_grad_(True)
@@ -226,14 +218,14 @@ def check_r1(fn: Callable[[Callable[[torch.Tensor], torch.Tensor], torch.Tensor,
         raise AssertionError(f"on a 2-16-1 MLP and 16 real points with gamma={gamma:g}: expected {expected:.6f}, "
                              f"got {got:.6f}." + (f" {hint}" if hint else ""))
     flat_real = -torch.rand(8, 2, generator=gen, dtype=torch.float64) - 0.1  # x_0 < 0: D is flat there
-    got = _number(_run(fn, _Flat(), flat_real, 10.0), "your penalty")
+    got = _number(call_reporting_errors(fn, _Flat(), flat_real, 10.0), "your penalty")
     if abs(got) > 1e-12:
         raise AssertionError(f"D(x) = relu(x_0) is flat on real points with x_0 < 0, so R1 must be 0 there, got "
                              f"{got:.6f}. R1 only looks at the gradient on REAL data (not on fakes or interpolates).")
     lin = nn.Linear(2, 1, bias=False).double()
     with torch.no_grad():
         lin.weight.copy_(torch.tensor([[3.0, 4.0]], dtype=torch.float64))
-    out = _run(fn, lin, real.clone(), 2.0)
+    out = call_reporting_errors(fn, lin, real.clone(), 2.0)
     if not isinstance(out, torch.Tensor) or not out.requires_grad:
         raise AssertionError("the penalty does not depend on D's weights, so it cannot train D: pass "
                              "create_graph=True to torch.autograd.grad and return a tensor (no .item())")
@@ -273,8 +265,8 @@ def check_spectral_norm_estimate(fn: Callable[[torch.Tensor, int], torch.Tensor]
     ]
     for W, what in cases:
         sigma = float(torch.linalg.matrix_norm(W, ord=2))
-        got = _number(_run(fn, W.clone(), 200), "your estimate")
-        early = max(_number(_run(fn, W.clone(), steps), "your estimate") for steps in (1, 3))
+        got = _number(call_reporting_errors(fn, W.clone(), 200), "your estimate")
+        early = max(_number(call_reporting_errors(fn, W.clone(), steps), "your estimate") for steps in (1, 3))
         too_big = ("With unit vectors, u^T W v and ||W v|| can never exceed sigma_max: normalise v (and u) after "
                    "every multiplication.")
         if _near(got, sigma, 1e-4):
