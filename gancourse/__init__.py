@@ -31,6 +31,7 @@ Modules, one concept each:
 - ``gancourse.device``      cuda > mps > cpu
 - ``gancourse.paths``       the dataset cache folder (``GANCOURSE_DATA``) and offline mode (``GANCOURSE_OFFLINE``)
 - ``gancourse.cli``         ``python -m gancourse train ...``
+- ``gancourse.run_outputs`` what a CLI run writes: samples.png, losses.png, metrics.json
 - ``gancourse.notebook_check``  notebook hygiene and Colab badge / setup-cell stamping (``make test``)
 """
 from __future__ import annotations

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .paths import write_atomically
+from .run_outputs import write_outputs
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -425,104 +425,12 @@ class _PeriodicSave:
         if due:
             trainer.save(self.plan.checkpoint)
             self.saved_step = trainer.step
-            _write_outputs(trainer, self.plan.out, time.perf_counter() - self.started)
+            write_outputs(trainer, self.plan.out, time.perf_counter() - self.started)
             self.last_time = time.monotonic()
 
 
 class _RunFailed(Exception):
     """Training started and then failed: the CLI exits with status 1 and this message."""
-
-
-def _write_outputs(trainer, out: Path, seconds: float) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .data import display_name, is_image_dataset, make_mixture
-    from .losses import game_loss
-    from .metrics import mode_coverage
-    from .plot import plot_history, plot_samples, plot_scatter
-
-    setup = trainer.setup
-    shown = display_name(setup["data"])   # a folder's own name, not its whole absolute path
-    metrics: dict = {"setup": setup, "config": trainer.cfg.to_dict(), "step": trainer.step,
-                     "train_seconds": round(seconds, 3), "device": str(trainer.device),
-                     "final": {k: trainer.history.last(k) for k in trainer.history if k != "step"}}
-    if is_image_dataset(setup["data"]):
-        title = f"{shown} / {setup['model']} / step {trainer.step}"
-        images, nrow = _sample_grid(trainer)
-        fig = plot_samples(images, title=title, nrow=nrow)
-    else:
-        mixture = make_mixture(setup["data"])
-        fake = trainer.sample(z=torch_randn(2500, trainer.cfg.z_dim, trainer.cfg.seed), ema=trainer.ema is not None)
-        # Its own generator: the global one is left as it was, so saving mid-run changes nothing.
-        real = mixture.sample(2500, generator=torch_generator(20_000 + trainer.cfg.seed))
-        # plot_scatter's logits=True means "D's output is a raw score": WGAN critics and the hinge loss
-        fig = plot_scatter(real, fake, trainer.D, logits=not game_loss(trainer.cfg.loss).logits,
-                           title=f"{setup['data']} / {trainer.cfg.loss} / step {trainer.step}")
-        if mixture.kind == "gaussian_mixture":
-            cov = mode_coverage(fake, mixture.centres, mixture.std)
-            metrics["mode_coverage"] = {"modes_captured": cov.modes_captured, "num_modes": cov.num_modes,
-                                        "hq_fraction": cov.hq_fraction, "reverse_kl": cov.reverse_kl}
-    # Every file is written next to its place and renamed over it: a run killed mid-write (SIGKILL
-    # during a periodic save) leaves the previous complete file, never half a PNG.
-    write_atomically(out / "samples.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
-    plt.close(fig)
-    fig = plot_history(trainer.history, title=f"{shown} / {trainer.cfg.loss}")
-    write_atomically(out / "losses.png", lambda f: fig.savefig(f, format="png", dpi=120, bbox_inches="tight"))
-    plt.close(fig)
-    # Strict JSON: inf/nan (a reverse KL with no HQ sample, a diverged loss) become null, so that any
-    # JSON reader (a browser, jq) can load the file; Python's default would write bare Infinity / NaN.
-    text = json.dumps(_finite_or_none(metrics), indent=2, default=str, allow_nan=False) + "\n"
-    write_atomically(out / "metrics.json", lambda f: f.write(text.encode()))
-    return metrics
-
-
-def _sample_grid(trainer) -> tuple:
-    """(images, nrow) for samples.png: 64 samples, or for a conditional run with K <= 16 classes one row
-    per class, the same 8 latent points in every row (style kept, label changed)."""
-    import torch
-
-    K, ema = trainer.num_classes, trainer.ema is not None
-    if not K or K > 16:
-        return trainer.sample(64, ema=ema), None
-    z = trainer.fixed_z[:8].cpu().repeat(K, 1)
-    return trainer.sample(z=z, y=torch.arange(K).repeat_interleave(8), ema=ema), 8
-
-
-def _finite_or_none(value):
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite_or_none(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def torch_randn(n: int, dim: int, seed: int):
-    """Evaluation noise, independent of the training RNG so evaluating never changes training.
-
-    Example:
-        >>> torch_randn(3, 2, seed=0).shape
-        torch.Size([3, 2])
-    """
-    import torch
-
-    return torch.randn(n, dim, generator=torch_generator(10_000 + seed))
-
-
-def torch_generator(seed: int):
-    """A CPU ``torch.Generator`` seeded with ``seed`` (evaluation randomness of its own).
-
-    Example:
-        >>> torch_generator(3).initial_seed()
-        3
-    """
-    import torch
-
-    return torch.Generator().manual_seed(seed)
 
 
 def _train(plan: TrainPlan) -> int:
@@ -560,7 +468,7 @@ def _train(plan: TrainPlan) -> int:
             stop.received = stop.received or signal.SIGINT
         seconds = time.perf_counter() - start
         trainer.save(plan.checkpoint)
-        metrics = _write_outputs(trainer, plan.out, seconds) if len(trainer.history) else {}
+        metrics = write_outputs(trainer, plan.out, seconds) if len(trainer.history) else {}
     except Exception as err:
         raise _RunFailed(_failure(err, trainer, plan, saver.saved_step,
                                   diverged=isinstance(err, TrainingDiverged))) from err

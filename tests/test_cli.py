@@ -7,10 +7,11 @@ import pytest
 import torch
 
 from gancourse.checkpoint import load_checkpoint
-from gancourse.cli import SavePeriod, main, torch_randn
+from gancourse.cli import SavePeriod, main
 from gancourse.config import TrainConfig
 from gancourse.data import make_mixture
 from gancourse.metrics import mode_coverage
+from gancourse.run_outputs import torch_randn
 from gancourse.train import Trainer
 
 

@@ -474,7 +474,7 @@ def test_cli_trains_a_conditional_dcgan_and_resumes_it(tmp_path, capsys):
 
 
 def test_cli_sample_grid_has_one_row_per_class():
-    from gancourse.cli import _sample_grid
+    from gancourse.run_outputs import sample_grid as _sample_grid
 
     cfg = TrainConfig(z_dim=8, batch_size=8, device="cpu", condition="acgan")
     trainer = Trainer.from_names("digits", "dcgan", cfg, width=4)
