@@ -361,3 +361,16 @@ def test_a_conditional_image_run_shows_a_sample_grid():
     run = dash.run(wait=True)
     assert run.status == "finished", dash.message.value
     assert run.final.real is None and run.final.fake.shape[1:] == (1, 28, 28)
+
+
+def test_snapshot_draws_raw_scores_for_every_loss_whose_d_is_no_probability():
+    from gancourse import TrainConfig
+    from gancourse.train import Trainer
+    from gancourse.widgets.render import snapshot
+
+    for loss, raw in (("nsgan", False), ("gan", False), ("wgan", True), ("wgan-gp", True), ("hinge", True)):
+        trainer = Trainer.from_names("ring", "mlp", TrainConfig(loss=loss, z_dim=4, device="cpu"), width=8)
+        snap = snapshot(trainer, real=torch.randn(50, 2))
+        assert snap.logits is raw, loss
+        if not raw:  # a probability map: sigmoid(D) lies in (0, 1)
+            assert 0 < float(snap.heat.min()) and float(snap.heat.max()) < 1

@@ -79,9 +79,11 @@ def snapshot(trainer, real: torch.Tensor | None = None, z: torch.Tensor | None =
         >>> snapshot(averaged, real=torch.randn(100, 2), ema=True).ema
         True
     """
+    from ..losses import game_loss
     from ..plot import critic_heatmap
 
-    logits = trainer.cfg.loss in ("wgan", "wgan-gp")
+    # critic_heatmap's logits=True means "draw D's raw score": the critics' and the hinge loss's D (no sigmoid)
+    logits = not game_loss(trainer.cfg.loss).logits
     if real is None or real.dim() != 2:
         fake = trainer.sample(min(len(trainer.fixed_z), 64) if z is None else len(z), z=z, ema=ema)
         return Snapshot(trainer.step, fake, logits=logits, ema=ema)
