@@ -17,7 +17,19 @@ __all__ = ["write_outputs", "sample_grid", "finite_or_none", "torch_randn", "tor
 def write_outputs(trainer, out: Path, seconds: float) -> dict:
     """Write ``samples.png``, ``losses.png`` and ``metrics.json`` for ``trainer`` into ``out`` (each file
     atomically) and return the metrics: the setup, the config, the final statistics and, on a Gaussian
-    mixture, the mode coverage of 2,500 samples from evaluation noise of its own."""
+    mixture, the mode coverage of 2,500 samples from evaluation noise of its own.
+
+    Example:
+        >>> import tempfile
+        >>> from gancourse import TrainConfig
+        >>> from gancourse.train import Trainer
+        >>> t = Trainer.from_names("ring", "mlp", TrainConfig(steps=2, z_dim=4, device="cpu"), width=8)
+        >>> _ = t.train(progress=False)
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> metrics = write_outputs(t, folder, seconds=0.1)
+        >>> sorted(p.name for p in folder.iterdir()), metrics["step"], metrics["mode_coverage"]["num_modes"]
+        (['losses.png', 'metrics.json', 'samples.png'], 2, 8)
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -65,7 +77,15 @@ def write_outputs(trainer, out: Path, seconds: float) -> dict:
 
 def sample_grid(trainer) -> tuple:
     """(images, nrow) for samples.png: 64 samples, or for a conditional run with K <= 16 classes one row
-    per class, the same 8 latent points in every row (style kept, label changed)."""
+    per class, the same 8 latent points in every row (style kept, label changed).
+
+    Example:
+        >>> from gancourse import TrainConfig
+        >>> from gancourse.train import Trainer
+        >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu"), width=8)
+        >>> images, nrow = sample_grid(t); tuple(images.shape), nrow
+        ((64, 2), None)
+    """
     import torch
 
     K, ema = trainer.num_classes, trainer.ema is not None
