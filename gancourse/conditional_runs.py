@@ -38,6 +38,8 @@ from .metrics.conditional import (
 )
 from .metrics.mixtures import ModeCoverage, mean_and_standard_error, mode_coverage
 from .models.conditional import ConditionalBatchNorm2d, ConditionalDCGANGenerator
+from .remedies.benchmark import COLLAPSE_SETUP
+from .remedies.report import verdict
 from .train import Trainer
 from .workers import check_workers, map_jobs
 
@@ -64,15 +66,15 @@ class GridSetup:
         5
     """
 
-    steps: int = 2000
-    batch_size: int = 256
-    z_dim: int = 16
-    lr_g: float = 1e-3
-    lr_d: float = 1e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    width: int = 128
-    samples: int = 2500
+    steps: int = COLLAPSE_SETUP.steps
+    batch_size: int = COLLAPSE_SETUP.batch_size
+    z_dim: int = COLLAPSE_SETUP.z_dim
+    lr_g: float = COLLAPSE_SETUP.lr_g
+    lr_d: float = COLLAPSE_SETUP.lr_d
+    beta1: float = COLLAPSE_SETUP.beta1
+    beta2: float = COLLAPSE_SETUP.beta2
+    width: int = COLLAPSE_SETUP.g_width
+    samples: int = COLLAPSE_SETUP.samples
 
     def replace(self, **changes) -> GridSetup:
         return replace(self, **changes)
@@ -366,11 +368,10 @@ def run_image_one(condition: str, setup: ImageSetup = ImageSetup(), seed: int = 
     acc, frechet, diversity = score_conditional_images(images, y, classifier, real_features, real_labels)
     own = None
     if condition == "acgan":  # D as it sees fakes in training: train mode, batches of batch_size fakes
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
             logits = torch.cat([trainer.D(chunk.to(trainer.device))[1].float().cpu()
-                                for chunk in images[torch.randperm(n, generator=torch.Generator().manual_seed(0))]
-                                .split(setup.batch_size)])
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(0))
+                                for chunk in images[order].split(setup.batch_size)])
         own = label_accuracy(logits, y[order])
     return ImageResult(condition, seed, acc, frechet, diversity, seconds,
                        {k: v.cpu() for k, v in trainer.G.state_dict().items()}, own)
@@ -382,9 +383,13 @@ def _real_test(classifier, dataset: str, per_class: int, train: bool = False) ->
     from .metrics.images import extract_features
 
     images, labels = load_images(dataset, train=train)
-    keep = torch.cat([torch.nonzero(labels == c)[:per_class, 0] for c in range(int(labels.max()) + 1)])
-    keep = keep.sort().values
+    keep = _first_per_class(labels, per_class)
     return extract_features(classifier, images[keep]), labels[keep]
+
+
+def _first_per_class(labels: torch.Tensor, per_class: int) -> torch.Tensor:
+    """Indices (sorted) of the first ``per_class`` examples of each class."""
+    return torch.cat([torch.nonzero(labels == c)[:per_class, 0] for c in range(int(labels.max()) + 1)]).sort().values
 
 
 def _image_job(job: tuple) -> ImageResult:
@@ -442,17 +447,11 @@ def real_reference(classifier, dataset: str = "digits", per_class: int = 100) ->
         <function real_reference at ...>
     """
     from .data import load_images
-    from .metrics.images import extract_features
 
     images, labels = load_images(dataset, train=True)
-    keep = torch.cat([torch.nonzero(labels == c)[:per_class, 0] for c in range(int(labels.max()) + 1)]).sort().values
-    features = extract_features(classifier, images[keep])
-    with torch.no_grad():
-        probs = classifier.head(features).float().softmax(1)
+    keep = _first_per_class(labels, per_class)
     test_features, test_labels = _real_test(classifier, dataset, per_class)
-    labels = labels[keep]
-    return (label_accuracy(probs, labels), intra_class_frechet(test_features, test_labels, features, labels),
-            intra_class_diversity(features, labels))
+    return score_conditional_images(images[keep], labels[keep], classifier, test_features, test_labels)
 
 
 # --- tables and verdicts ----------------------------------------------------------------------------------------
@@ -476,18 +475,16 @@ def summarise(results: Sequence, measures: dict[str, Callable]) -> dict[str, dic
 
 def compare(a: tuple[float, float], b: tuple[float, float], higher_is_better: bool = True, k: float = 2.0) -> str:
     """"better" / "worse" when mean ``a`` differs from mean ``b`` by more than ``k`` standard errors of the
-    difference, sqrt(se_a^2 + se_b^2); "on par" within that; "undecided" without standard errors.
+    difference, sqrt(se_a^2 + se_b^2); "on par" within that (``remedies.report.verdict`` with ``b`` as the
+    reference); "undecided" when either side lacks a mean or a standard error.
 
     Example:
         >>> compare((0.9, 0.01), (0.5, 0.02)), compare((0.9, 0.2), (0.5, 0.2)), compare((1.0, 0.1), (2.0, 0.1), False)
         ('better', 'on par', 'better')
     """
-    (ma, sa), (mb, sb) = a, b
-    if any(math.isnan(v) for v in (ma, sa, mb, sb)):
+    if any(math.isnan(v) for v in (*a, *b)):
         return "undecided"
-    gain = (ma - mb) if higher_is_better else (mb - ma)
-    spread = k * math.sqrt(sa ** 2 + sb ** 2)
-    return "better" if gain > spread else "worse" if gain < -spread else "on par"
+    return verdict(a, b[0], b[1], higher_is_better, k)
 
 
 # --- controllable generation ------------------------------------------------------------------------------------

@@ -29,13 +29,10 @@ from dataclasses import dataclass, replace
 import torch
 
 from .config import TrainConfig
-from .data import make_sampler
 from .device import pick_device
 from .metrics.images import class_coverage, extract_features, frechet_distance_from_features
 from .metrics.manifold import precision_recall
 from .metrics.mixtures import mean_and_standard_error
-from .models import build_models
-from .models.spectral import with_spectral_norm
 from .remedies.benchmark import Method, RunResult, Setup, run_benchmark
 from .train import Trainer
 from .workers import check_workers, map_jobs
@@ -139,14 +136,9 @@ def build_image_trainer(method: Method | str, setup: ImageSetup = ImageSetup(), 
                       r1_gamma=setup.r1_gamma if method.r1_gamma > 0 else 0.0, ema_half_life=setup.ema_half_life,
                       batch_size=setup.batch_size, steps=setup.steps, z_dim=setup.z_dim, seed=seed,
                       device=str(device))
-    sampler = make_sampler(setup.data, setup.batch_size, device=device, seed=seed)
-    torch.manual_seed(seed)
-    G, D = build_models("dcgan", tuple(sampler.data.shape[1:]), z_dim=setup.z_dim, width=setup.width,
-                        d_norm=_d_norm(method), loss=method.loss)
-    if method.spectral_norm:
-        D = with_spectral_norm(D)
-    trainer = Trainer(G, D, sampler, cfg)
-    trainer.setup = {"data": setup.data, "stabiliser": method.name, "image_setup": setup.__dict__.copy()}
+    trainer = Trainer.from_names(setup.data, "dcgan", cfg, width=setup.width, d_norm=_d_norm(method),
+                                 spectral_norm=method.spectral_norm)
+    trainer.setup.update(stabiliser=method.name, image_setup=setup.__dict__.copy())
     return trainer
 
 
