@@ -226,9 +226,10 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor) -> float:
 
         W_1 = 1/n sum_i |a_(i) - b_(i)|;
 
-    unequal sizes: W_1 = integral |F_a(x) - F_b(x)| dx over the merged support, which is exact too
-    because both CDFs are step functions (``gancourse.wasserstein.wasserstein_1d`` evaluates it; it is
-    the formula behind ``scipy.stats.wasserstein_distance``). Shifting one sample by c gives |c|.
+    any sizes: W_1 = integral |F_a(x) - F_b(x)| dx over the merged support, exact because both CDFs are step
+    functions, and equal to the sorted matching when the sizes agree. This function checks its inputs (1-D,
+    finite) and evaluates that integral with ``gancourse.wasserstein.wasserstein_1d`` (the formula behind
+    ``scipy.stats.wasserstein_distance``). Shifting one sample by c gives |c|.
 
     Example:
         >>> wasserstein_1d(torch.tensor([0.0, 3.0]), torch.tensor([2.0, 1.0]))  # (|0 - 1| + |3 - 2|) / 2
@@ -236,12 +237,9 @@ def wasserstein_1d(a: torch.Tensor, b: torch.Tensor) -> float:
         >>> wasserstein_1d(torch.tensor([0.0, 1.0]), torch.tensor([2.0]))  # move 1/2 by 2 and 1/2 by 1
         1.5
     """
-    a, b = _samples_1d(a, "a"), _samples_1d(b, "b")
-    if len(a) == len(b):
-        return float((a.sort().values - b.sort().values).abs().mean())
     from ..wasserstein import wasserstein_1d as cdf_formula
 
-    return cdf_formula(a, b)
+    return cdf_formula(_samples_1d(a, "a"), _samples_1d(b, "b"))
 
 
 def per_class_wasserstein_1d(real: torch.Tensor, real_labels, fake: torch.Tensor, fake_labels) -> PerClass:
