@@ -31,8 +31,8 @@ from ..conditioning import CONDITIONS
 from ..config import CRITIC_LOSSES, LOSSES, OPTIMIZERS, PRESETS, TrainConfig
 from ..data import (
     DATASETS,
-    LABELLED_DATASETS,
     check_dataset_name,
+    check_labelled_dataset,
     display_name,
     folder_name,
     is_folder_name,
@@ -506,9 +506,10 @@ def _check_condition(cfg: TrainConfig, data: str, model: str = "mlp", batch_norm
     conditional DCGAN needs the batch-norm tick (its G takes the label through class-conditional batch norm)."""
     if cfg.condition == "none":
         return
-    if data not in LABELLED_DATASETS and not is_folder_name(data):
-        raise ValueError(f"condition {cfg.condition!r} needs class labels, but dataset {display_name(data)!r} has "
-                         f"none; choose a labelled dataset ({', '.join(LABELLED_DATASETS)}) or condition 'none'")
+    try:
+        check_labelled_dataset(data, f"condition {cfg.condition!r}")
+    except ValueError as err:
+        raise ValueError(f"{err}; or choose condition 'none'") from None
     if model == "dcgan" and not batch_norm:
         raise ValueError(f"condition {cfg.condition!r} with the DCGAN: its G takes the label through class-conditional "
                          "batch norm, so tick 'batch norm in G and D' (or choose condition 'none')")
