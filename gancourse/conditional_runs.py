@@ -334,11 +334,9 @@ def score_conditional_images(images: torch.Tensor, labels: torch.Tensor, classif
         >>> 0 <= acc <= 1, round(fid.mean, 6), len(div)
         (True, 0.0, 10)
     """
-    from .metrics.images import extract_features
+    from .metrics.images import features_and_probabilities
 
-    features = extract_features(classifier, images)
-    with torch.no_grad():
-        probs = classifier.head(features).float().softmax(1)
+    features, probs = features_and_probabilities(classifier, images)
     return (label_accuracy(probs, labels), intra_class_frechet(real_features, real_labels, features, labels),
             intra_class_diversity(features, labels))
 

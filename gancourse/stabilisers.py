@@ -30,7 +30,7 @@ import torch
 
 from .config import TrainConfig
 from .device import pick_device
-from .metrics.images import class_coverage, extract_features, frechet_distance_from_features
+from .metrics.images import class_coverage, extract_features, features_and_probabilities, frechet_distance_from_features
 from .metrics.manifold import precision_recall
 from .metrics.mixtures import mean_and_standard_error
 from .remedies.benchmark import Method, RunResult, Setup, run_benchmark
@@ -177,9 +177,7 @@ def score_images(images: torch.Tensor, classifier, real_features: torch.Tensor) 
         >>> s = score_images(torch.rand(40, 1, 28, 28) * 2 - 1, clf, real); 0 <= s.precision <= 1
         True
     """
-    fake = extract_features(classifier, images)
-    with torch.no_grad():
-        probs = classifier.head(fake).float().softmax(1)
+    fake, probs = features_and_probabilities(classifier, images)
     precision, recall = precision_recall(real_features, fake, k=3)
     return ImageScore(frechet_distance_from_features(real_features, fake), precision, recall,
                       class_coverage(probs))

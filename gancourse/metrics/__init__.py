@@ -23,6 +23,7 @@ from .images import (
     evaluate_images,
     extract_features,
     feature_statistics,
+    features_and_probabilities,
     frechet_distance,
     frechet_distance_from_features,
     image_quality_callback,
@@ -38,7 +39,8 @@ from .mixtures import ModeCoverage, mode_coverage, nearest_mode_distance
 __all__ = [
     "ModeCoverage", "mode_coverage", "nearest_mode_distance",
     "DigitClassifier", "train_classifier", "load_classifier", "classifier_path", "classifier_accuracy",
-    "predict_proba", "extract_features", "class_histogram", "class_coverage", "kl_from_uniform", "mean_confidence",
+    "predict_proba", "extract_features", "features_and_probabilities",
+    "class_histogram", "class_coverage", "kl_from_uniform", "mean_confidence",
     "feature_statistics", "frechet_distance", "frechet_distance_from_features", "ImageQuality", "evaluate_images",
     "image_quality_callback", "CONFIDENT",
     "ManifoldMetrics", "manifold_metrics", "precision_recall", "density_coverage", "knn_radii",

@@ -27,8 +27,8 @@ from ..paths import data_dir
 
 __all__ = [
     "CLASSIFIER_VERSION", "DigitClassifier", "train_classifier", "load_classifier", "classifier_path",
-    "classifier_accuracy", "predict_proba", "extract_features", "class_histogram", "class_coverage",
-    "kl_from_uniform", "mean_confidence", "feature_statistics", "frechet_distance",
+    "classifier_accuracy", "predict_proba", "extract_features", "features_and_probabilities", "class_histogram",
+    "class_coverage", "kl_from_uniform", "mean_confidence", "feature_statistics", "frechet_distance",
     "frechet_distance_from_features", "ImageQuality", "evaluate_images", "image_quality_callback",
     "CONFIDENT",
 ]
@@ -151,6 +151,20 @@ def extract_features(classifier: DigitClassifier, images: torch.Tensor) -> torch
     _check_images(images, classifier)
     classifier.eval()
     return _batched(lambda x: classifier.features(x).float(), images, _device_of(classifier))
+
+
+def features_and_probabilities(classifier: DigitClassifier, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(penultimate features (N, d), class probabilities (N, K)) of ``images`` from one pass of the classifier:
+    the probabilities are its head applied to the features, as ``predict_proba`` computes them.
+
+    Example:
+        >>> feats, probs = features_and_probabilities(DigitClassifier(feature_dim=16), torch.zeros(5, 1, 28, 28))
+        >>> feats.shape, probs.shape, torch.allclose(probs.sum(1), torch.ones(5))
+        (torch.Size([5, 16]), torch.Size([5, 10]), True)
+    """
+    features = extract_features(classifier, images)
+    with torch.no_grad():
+        return features, classifier.head(features).float().softmax(1)
 
 
 def classifier_accuracy(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
@@ -455,9 +469,7 @@ def evaluate_images(fake_images: torch.Tensor, classifier: DigitClassifier,
     _check_images(fake_images, classifier, "fake_images")
     if len(fake_images) < 2:
         raise ValueError("need at least 2 images to fit a covariance")
-    fake_features = extract_features(classifier, fake_images)
-    with torch.no_grad():
-        probs = classifier.head(fake_features).float().softmax(1)
+    fake_features, probs = features_and_probabilities(classifier, fake_images)
     if real_features is None:
         real_features = _real_features(classifier, len(fake_images))
     counts = class_histogram(probs)
