@@ -38,7 +38,7 @@ from .metrics.conditional import (
 )
 from .metrics.mixtures import ModeCoverage, mean_and_standard_error, mode_coverage
 from .models.conditional import ConditionalBatchNorm2d, ConditionalDCGANGenerator
-from .remedies.benchmark import COLLAPSE_SETUP
+from .remedies.benchmark import COLLAPSE_SETUP, fixed_codes
 from .remedies.report import verdict
 from .train import Trainer
 from .workers import check_workers, map_jobs
@@ -48,9 +48,6 @@ __all__ = ["GridSetup", "GridResult", "grid_trainer", "run_grid_one", "run_grid"
            "score_conditional_images", "run_image_one", "run_images", "real_reference", "untrained_reference",
            "summarise", "compare", "mix_labels", "generator_from_state"]
 
-
-def _fixed_z(n: int, z_dim: int, seed: int = 12345) -> torch.Tensor:
-    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
 
 
 # --- 1. the grid: conditioning on the mode index --------------------------------------------------------------
@@ -130,7 +127,7 @@ def run_grid_one(condition: str, setup: GridSetup = GridSetup(), seed: int = 0, 
     trainer.train(progress=False)
     seconds = time.perf_counter() - start
     mixture = grid_of_gaussians()
-    z = _fixed_z(setup.samples, setup.z_dim)
+    z = fixed_codes(setup.samples, setup.z_dim)
     y = None if condition == "none" else torch.arange(setup.samples) % mixture.num_modes
     x = trainer.sample(z=z, y=y)
     hit = None if y is None else float((torch.cdist(x, mixture.centres).argmin(1) == y).double().mean())
@@ -229,7 +226,7 @@ def run_overlap_one(condition: str, setup: OverlapSetup = OverlapSetup(), seed: 
     trainer.train(progress=False)
     seconds = time.perf_counter() - start
     y = torch.arange(setup.samples) % 2
-    x = trainer.sample(z=_fixed_z(setup.samples, setup.z_dim, seed=1), y=y)
+    x = trainer.sample(z=fixed_codes(setup.samples, setup.z_dim, seed=1), y=y)
     real, real_y = overlapping_classes().sample_labelled(setup.samples, torch.Generator().manual_seed(999))
     per_coordinate = [per_class_wasserstein_1d(real[:, i], real_y, x[:, i], y) for i in range(2)]
     w1 = {c: sum(d[c] for d in per_coordinate) / 2 for c in (0, 1)}
@@ -362,7 +359,7 @@ def run_image_one(condition: str, setup: ImageSetup = ImageSetup(), seed: int = 
     K = trainer.num_classes
     n = setup.per_class * K
     y = torch.arange(n) % K
-    images = trainer.sample(z=_fixed_z(n, setup.z_dim), y=y)
+    images = trainer.sample(z=fixed_codes(n, setup.z_dim), y=y)
     acc, frechet, diversity = score_conditional_images(images, y, classifier, real_features, real_labels)
     own = None
     if condition == "acgan":  # D as it sees fakes in training: train mode, batches of batch_size fakes
@@ -431,7 +428,7 @@ def untrained_reference(classifier, setup: ImageSetup = ImageSetup(), seed: int 
     n = setup.per_class * trainer.num_classes
     y = torch.arange(n) % trainer.num_classes
     real_features, real_labels = _real_test(classifier, setup.data, setup.per_class)
-    return score_conditional_images(trainer.sample(z=_fixed_z(n, setup.z_dim), y=y), y, classifier, real_features,
+    return score_conditional_images(trainer.sample(z=fixed_codes(n, setup.z_dim), y=y), y, classifier, real_features,
                                     real_labels)
 
 

@@ -33,7 +33,7 @@ from .device import pick_device
 from .metrics.images import class_coverage, extract_features, features_and_probabilities, frechet_distance_from_features
 from .metrics.manifold import precision_recall
 from .metrics.mixtures import mean_and_standard_error
-from .remedies.benchmark import Method, RunResult, Setup, run_benchmark
+from .remedies.benchmark import Method, RunResult, Setup, fixed_codes, run_benchmark
 from .train import Trainer
 from .workers import check_workers, map_jobs
 
@@ -202,9 +202,6 @@ class ImageResult:
     G_ema: dict | None = None
 
 
-def _fixed_z(n: int, z_dim: int, seed: int = 12345) -> torch.Tensor:
-    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
-
 
 def run_image_method(method: Method | str, setup: ImageSetup = ImageSetup(), seed: int = 0, *, classifier,
                      real_features: torch.Tensor, device: str | torch.device = "auto") -> ImageResult:
@@ -224,7 +221,7 @@ def run_image_method(method: Method | str, setup: ImageSetup = ImageSetup(), see
     start = time.perf_counter()
     trainer.train(progress=False)
     seconds = time.perf_counter() - start
-    z = _fixed_z(setup.samples, setup.z_dim)
+    z = fixed_codes(setup.samples, setup.z_dim)
     score = score_images(trainer.sample(z=z), classifier, real_features)
     ema_score = score_images(trainer.sample(z=z, ema=True), classifier, real_features)
     return ImageResult(method.name, seed, score, ema_score, seconds,

@@ -30,7 +30,7 @@ from .packing import PackedDiscriminator
 
 __all__ = ["Method", "Setup", "METHODS", "LATENT_COMPONENTS", "UNROLLED_ADAM", "RunResult", "Rescale",
            "COLLAPSE_SETUP", "COLLAPSE_METHODS", "PAPER_SETUP", "build_trainer", "evaluate", "run_method",
-           "run_benchmark", "lr_decay_callback", "generated_points", "seconds_per_run"]
+           "run_benchmark", "lr_decay_callback", "fixed_codes", "generated_points", "seconds_per_run"]
 
 
 @dataclass(frozen=True)
@@ -290,6 +290,17 @@ def evaluate(trainer: Trainer, data: str, samples: int = 2500, seed: int = 12345
     return mode_coverage(generated_points(trainer, samples, seed), mixture.centres, mixture.std)
 
 
+def fixed_codes(n: int, z_dim: int, seed: int = 12345) -> torch.Tensor:
+    """``n`` latent codes (CPU) fixed by ``seed``, drawn from a generator of their own: the evaluation codes
+    every benchmark scores its generators on, so that methods are compared on the same z.
+
+    Example:
+        >>> torch.equal(fixed_codes(3, 2), fixed_codes(3, 2)), fixed_codes(3, 2).shape
+        (True, torch.Size([3, 2]))
+    """
+    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+
+
 def generated_points(trainer: Trainer, samples: int = 2500, seed: int = 12345, *, ema: bool = False) -> torch.Tensor:
     """``samples`` generated points (CPU) from latent codes fixed by ``seed``: the same codes for
     every method, so their pictures and scores are comparable. ``ema=True``: from the average of G.
@@ -298,8 +309,7 @@ def generated_points(trainer: Trainer, samples: int = 2500, seed: int = 12345, *
         >>> generated_points(build_trainer("ring", "GAN", Setup(steps=1), device="cpu"), 5).shape
         torch.Size([5, 2])
     """
-    z = torch.randn(samples, trainer.cfg.z_dim, generator=torch.Generator().manual_seed(seed))
-    return trainer.sample(z=z, ema=ema)
+    return trainer.sample(z=fixed_codes(samples, trainer.cfg.z_dim, seed), ema=ema)
 
 
 @dataclass
