@@ -149,10 +149,9 @@ def _build_pair(model, data_shape, *, z_dim, width, depth, g_norm, d_norm, activ
 
 def _check_condition(condition: str, num_classes: int | None) -> int:
     """K for a conditional pair, 0 for condition "none"; ValueError for a bad name or count."""
-    from ..conditioning import CONDITIONS  # conditioning imports models.conditional: imported late
+    from ..conditioning import CONDITIONS, condition_entry  # conditioning imports models.conditional: late
 
-    if not isinstance(condition, str) or condition not in CONDITIONS:
-        raise ValueError(f"unknown condition {condition!r}; valid choices: {', '.join(CONDITIONS)}")
+    condition_entry(condition)  # an unknown name: ValueError listing the choices
     if condition == "none":
         if num_classes is not None:
             raise ValueError(f"num_classes={num_classes!r} is for a conditional model; give condition= one of "
