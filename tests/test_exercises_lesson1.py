@@ -86,3 +86,29 @@ def test_nonsaturating_check(capsys):
         lesson1.check_nonsaturating_loss(lambda t: -torch.nn.functional.softplus(-t).mean())
     with pytest.raises(AssertionError, match="summed"):
         lesson1.check_nonsaturating_loss(lambda t: torch.nn.functional.softplus(-t).sum())
+
+
+# --- mistakes that used to end in a traceback through the checker: now one line saying what went wrong ------
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda t: torch.nn.functional.softplus(-t),
+     r"one number \(the mean over the batch\), got a tensor of shape \(4,\)"),
+    (lambda t: torch.nn.functional.softplus(-t.detach()).mean(), "not connected to the logits"),
+    (lambda t: torch.nn.functional.softplus(-t).mean().item(), "torch.Tensor"),
+    (lambda t: torch.nn.functional.softplus(-t).mean() + torch.ones(1) @ torch.ones(1, dtype=torch.float64),
+     "mixes float32 and float64"),
+])
+def test_nonsaturating_check_names_the_mistake_without_a_traceback(wrong, message):
+    with pytest.raises(AssertionError, match=message):
+        lesson1.check_nonsaturating_loss(wrong)
+
+
+def test_js_check_names_an_unreduced_divergence_and_an_error_inside():
+    def per_entry(p, q):  # forgot the sums: one term per entry
+        m = (p + q) / 2
+        return torch.where(p > 0, p * (p / m).log(), 0 * p) / 2 + torch.where(q > 0, q * (q / m).log(), 0 * q) / 2
+
+    with pytest.raises(AssertionError, match="one number"):
+        lesson1.check_js_divergence(per_entry)
+    with pytest.raises(AssertionError, match="your function raised NameError"):
+        lesson1.check_js_divergence(lambda p, q: kl(p, q))  # noqa: F821

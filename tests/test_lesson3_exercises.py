@@ -1,6 +1,8 @@
 """Lesson 3 checkers: each accepts a correct answer and rejects plausible wrong ones with a useful message."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -83,30 +85,36 @@ def test_conv_parameters_rejects_wrong_answers(wrong, hint):
     assert hint in str(err.value)
 
 
-def _init(std=0.02, bn=True, linear=False, conv_bias_zero=True):
+def _init(std=0.02, bn=True, linear=False, conv_bias_zero=True, guard_bias=True, returns=True):
     def fn(module):
         for m in module.modules():
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) or (linear and isinstance(m, nn.Linear)):
                 nn.init.normal_(m.weight, 0.0, std)
-                if m.bias is not None and conv_bias_zero:
+                if (m.bias is not None or not guard_bias) and conv_bias_zero:
                     nn.init.zeros_(m.bias)
             elif bn and isinstance(m, nn.BatchNorm2d):
                 nn.init.normal_(m.weight, 1.0, 0.02)
                 nn.init.zeros_(m.bias)
+        return module if returns else None
     return fn
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (_init(std=0.2), "N(0, 0.02)"),
+    (_init(std=0.2), "N(0, 0.02^2) (mean 0, std 0.02)"),
+    (_init(std=0.02 ** 2), "std 0.02"),  # the variance passed where nn.init.normal_ wants the std
     (_init(bn=False), "BatchNorm2d"),
     (_init(linear=True), "Linear"),
     (_init(conv_bias_zero=False), "biases should be 0"),
-    (lambda module: module, "N(0, 0.02)"),  # returns the net but leaves PyTorch's default init, not DCGAN's
+    (lambda module: module, "N(0, 0.02^2)"),  # returns the net but leaves PyTorch's default init, not DCGAN's
+    # nn.init.zeros_(m.bias) on a convolution built with bias=False (m.bias is None): explained, not a traceback
+    (_init(guard_bias=False), r"bias=False\), has m.bias = None.*if m.bias is not None"),
+    (_init(returns=False), r"returns None: the exercise asks you to return the module"),
+    (lambda module: [_init()(module)], "return the module you were given"),
 ])
 def test_dcgan_init_rejects_wrong_answers(wrong, hint):
     with pytest.raises(AssertionError) as err:
         check_dcgan_init(wrong)
-    assert hint in str(err.value)
+    assert re.search(hint, str(err.value)) or hint in str(err.value), str(err.value)
 
 
 def test_dcgan_init_check_does_not_reseed_the_learners_random_stream():
@@ -135,8 +143,17 @@ def test_checkers_report_a_stub_as_not_done_without_raising(check, stub, capsys)
     assert "correct" not in out
 
 
-def test_dcgan_init_that_works_in_place_without_returning_passes(capsys):
-    def init_without_return(module):
-        dcgan_init_(module)
-    check_dcgan_init(init_without_return)
+def test_dcgan_init_accepts_the_package_version_which_returns_the_module(capsys):
+    net = nn.Sequential(nn.Conv2d(1, 2, 3))
+    assert dcgan_init_(net) is net
+    check_dcgan_init(dcgan_init_)
     assert "DCGAN initialisation: correct" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, wrong", [
+    (check_conv_output_size, lambda n, k, s, p: (n + 2 * p - k) // s + 1 + undefined_name),  # noqa: F821
+    (check_conv_parameters, lambda i, o, k, b: i * o * k ** 2 + (o if b else 0) + [][0]),
+])
+def test_an_error_inside_the_learners_function_is_named_not_a_traceback(check, wrong):
+    with pytest.raises(AssertionError, match="your function raised (NameError|IndexError)"):
+        check(wrong)

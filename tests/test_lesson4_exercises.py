@@ -203,3 +203,33 @@ def test_spot_the_bug_training_check_catches_a_too_weak_penalty():
 
     with pytest.raises(AssertionError, match="estimates W_1|gradient norm"):
         check_wgan_gp_critic(lambda: _mlp(), weak)
+
+
+# --- mistakes that used to end in a traceback through the checker: now one line saying what went wrong ------
+
+def test_gradient_penalty_names_an_unreduced_penalty_and_a_missing_requires_grad():
+    def unreduced(critic, real, fake, eps, lam):
+        x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+        (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+        return lam * (g.flatten(1).norm(dim=1) - 1).pow(2)  # one value per sample, never averaged
+
+    def no_requires_grad(critic, real, fake, eps, lam):
+        x_hat = eps * real + (1 - eps) * fake
+        (g,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+        return lam * (g.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+    with pytest.raises(AssertionError, match=r"one number, got a tensor of shape \(2,\)"):
+        check_gradient_penalty(unreduced)
+    with pytest.raises(AssertionError, match="requires_grad_"):
+        check_gradient_penalty(no_requires_grad)
+
+
+@pytest.mark.parametrize("loss, message", [
+    # the whole loss detached: backward() used to raise inside the checker
+    (lambda c, r, f: _good_loss(c, r, f).detach(), "not connected to the critic"),
+    (lambda c, r, f: c(f) - c(r) + package_penalty(c, r, f, 10.0), r"single-number tensor .*got \(2, 1\)"),
+    (lambda c, r, f: _good_loss(c, r, f) + undefined_name, "your function raised NameError"),  # noqa: F821
+])
+def test_spot_the_bug_names_a_detached_or_unreduced_loss(loss, message):
+    with pytest.raises(AssertionError, match=message):
+        check_wgan_gp_critic(lambda: _mlp(), loss)

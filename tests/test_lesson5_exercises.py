@@ -117,3 +117,32 @@ def test_projection_checker_wants_the_gradient_to_reach_the_embedding():
         return psi(phi).squeeze(1) + (e.weight.detach()[y] * phi).sum(1)
     with pytest.raises(AssertionError, match="gradient should reach the embedding"):
         check_projection_output(frozen)
+
+
+# --- issue 25: answers the checkers used to accept, and shapes named in the messages ------------------------
+
+def test_one_hot_without_num_classes_is_rejected_on_a_batch_without_the_largest_class():
+    # F.one_hot(y) sizes the code by the largest label in the batch; every old case contained the largest class
+    with pytest.raises(AssertionError, match=r"labels \(1, 3, 3\), K = 10.*shape \(3, 12\).*got \(3, 6\).*num_classes"):
+        check_concat_condition(lambda x, y, k: torch.cat([x.flatten(1), F.one_hot(y).to(x.dtype)], 1))
+
+
+@pytest.mark.parametrize("check, wrong, message", [
+    (check_concat_condition, lambda x, y, k: torch.cat([x.flatten(1), F.one_hot(y, k + 1).to(x.dtype)], 1),
+     r"concatenated input \[x, onehot\(y\)\] should have shape \(2, 5\) \(N, features \+ K\), got \(2, 6\)"),
+    (check_projection_output, lambda phi, psi, e, y: psi(phi) + (e(y) * phi).sum(1, keepdim=True),
+     r"the scores D\(x, y\) should have shape \(6,\), one per example, got \(6, 1\)"),
+    (check_acgan_losses, lambda *a: (acgan_losses(*a)[0].expand(3), acgan_losses(*a)[1]),
+     r"loss_D should be one number \(a batch mean\), shape \(\), got a tensor of shape \(3,\)"),
+])
+def test_shape_mistakes_name_the_tensor_and_both_shapes(check, wrong, message):
+    with pytest.raises(AssertionError, match=message):
+        check(wrong)
+
+
+def test_acgan_losses_computed_on_detached_logits_are_rejected():
+    def detached(sr, sf, cr, cf, yr, yf):
+        return acgan_losses(sr.detach(), sf.detach(), cr.detach(), cf.detach(), yr, yf)
+
+    with pytest.raises(AssertionError, match="loss_D is not connected to the logits"):
+        check_acgan_losses(detached)

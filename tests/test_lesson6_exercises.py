@@ -166,3 +166,42 @@ def test_the_test_matrices_have_the_spectrum_they_claim():
     W = lesson6._with_spectrum(6, 3, [2.0, 1.5, 0.1], seed=2)
     assert torch.linalg.svdvals(W).tolist() == pytest.approx([2.0, 1.5, 0.1])
     assert float(torch.linalg.matrix_norm(W, ord=2)) == pytest.approx(2.0)
+
+
+# --- issue 25: the dtype a learner uses, and an exact method passed off as the iteration ------------------------
+
+def _notebook_style(W, steps=50):
+    u = torch.randn(W.shape[0])  # float32, as a learner (and section 2 of the notebook) writes it
+    u = u / u.norm()
+    for _ in range(steps):
+        v = W.T @ u
+        v = v / v.norm()
+        u = W @ v
+        u = u / u.norm()
+    return u @ W @ v
+
+
+def test_a_float32_power_iteration_passes(capsys):
+    check_spectral_norm_estimate(_notebook_style)
+    assert capsys.readouterr().out.strip() == "spectral norm by power iteration: correct"
+
+
+@pytest.mark.parametrize("wrong, message", [
+    (lambda W, steps: torch.linalg.svdvals(W)[0], "exact method"),
+    (lambda W, steps: torch.linalg.matrix_norm(W, ord=2), "exact method"),
+    # a float64 vector against the float32 matrix: one line, not PyTorch's "expected both vectors to have same dtype"
+    (lambda W, steps: _notebook_style(W.double(), steps).float() + torch.ones(1, dtype=torch.float64) @ W[:1, 0],
+     r"^your function mixes float32 and float64 tensors: make every new tensor in the input's dtype"),
+])
+def test_spectral_norm_check_rejects_an_exact_method_and_explains_a_dtype_mismatch(wrong, message):
+    with pytest.raises(AssertionError, match=message) as err:
+        check_spectral_norm_estimate(wrong)
+    assert "\n" not in str(err.value)
+
+
+def test_the_iteration_check_leaves_the_learners_random_stream_alone():
+    torch.manual_seed(3)
+    expected = torch.randn(4)
+    torch.manual_seed(3)
+    lesson6._check_it_iterates(_notebook_style)
+    assert torch.equal(torch.randn(4), expected)

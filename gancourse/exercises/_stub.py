@@ -53,7 +53,33 @@ def call_reporting_errors(fn: Callable, *args):
     except NotDone:
         raise
     except Exception as err:
-        raise AssertionError(f"your function raised {type(err).__name__}: {err}") from None
+        raise AssertionError(explain_error(err)) from None
+
+
+# PyTorch's words when two tensors of different dtypes meet (matmul, dot, addmv, allclose, ...)
+_DTYPE_WORDS = ("same dtype", "did not match", "dtype, but", "expected scalar type", "found Float and Double",
+                "found Double and Float")
+
+
+def explain_error(err: Exception) -> str:
+    """One line saying what went wrong inside the learner's function: a dtype mismatch gets a hint of its own
+    instead of PyTorch's text, anything else is named with its message.
+
+    Example:
+        >>> import torch
+        >>> try:
+        ...     torch.ones(2) @ torch.ones(2, dtype=torch.float64)
+        ... except RuntimeError as err:
+        ...     print(explain_error(err).split(":")[0])
+        your function mixes float32 and float64 tensors
+        >>> explain_error(ZeroDivisionError("division by zero"))
+        'your function raised ZeroDivisionError: division by zero'
+    """
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    if isinstance(err, RuntimeError) and any(words in text for words in _DTYPE_WORDS):
+        return ("your function mixes float32 and float64 tensors: make every new tensor in the input's dtype, "
+                "e.g. torch.randn(n, dtype=W.dtype), or convert with .to(x.dtype)")
+    return f"your function raised {type(err).__name__}: {text}"
 
 
 def reports_stub(hint: str) -> Callable[[Callable], Callable]:
@@ -71,9 +97,9 @@ def reports_stub(hint: str) -> Callable[[Callable], Callable]:
     """
     def decorate(check: Callable) -> Callable:
         @functools.wraps(check)
-        def wrapper(fn):
+        def wrapper(*fns, **kwargs):
             try:
-                return check(fn)
+                return check(*fns, **kwargs)
             except NotDone as why:
                 print(f"{check.__name__}: not done yet (your function {why}). Hint: {hint}")
         return wrapper

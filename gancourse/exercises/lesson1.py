@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from ._stub import call_answer, reports_stub
+from ._stub import call_reporting_errors, reports_stub
 
 __all__ = ["check_optimal_discriminator", "check_js_divergence", "check_nonsaturating_loss",
            "optimal_discriminator", "js_divergence", "nonsaturating_loss"]
@@ -24,6 +24,15 @@ def _as_tensor(value, name: str) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise AssertionError(f"{name} should return a torch.Tensor, got {type(value).__name__}")
     return value.double()
+
+
+def _one_number(value, name: str) -> torch.Tensor:
+    """``value`` as a 0-d float64 tensor (graph kept), or an AssertionError naming a batch left unreduced."""
+    value = _as_tensor(value, name)
+    if value.numel() != 1:
+        raise AssertionError(f"{name} should be one number (the mean over the batch), got a tensor of shape "
+                             f"{tuple(value.shape)}: average it with .mean()")
+    return value.reshape(())
 
 
 def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
@@ -82,7 +91,7 @@ def check_optimal_discriminator(fn: Callable[[torch.Tensor, torch.Tensor], torch
     p = torch.tensor([1.0, 0.0, 0.3, 2.0, 0.25], dtype=torch.float64)
     q = torch.tensor([0.0, 1.0, 0.3, 0.5, 0.75], dtype=torch.float64)
     expected = torch.tensor([1.0, 0.0, 0.5, 0.8, 0.25], dtype=torch.float64)
-    got = _as_tensor(call_answer(fn, p, q), "your function")
+    got = _as_tensor(call_reporting_errors(fn, p, q), "your function")
     if got.shape != expected.shape:
         raise AssertionError(f"expected one value per point, shape {tuple(expected.shape)}, got {tuple(got.shape)}")
     if torch.allclose(got, 1 - expected, atol=1e-6):
@@ -95,8 +104,8 @@ def check_optimal_discriminator(fn: Callable[[torch.Tensor, torch.Tensor], torch
     print("optimal discriminator: correct")
 
 
-@reports_stub("build the mixture m = (p + q) / 2, compute KL(p || m) and KL(q || m) as sums of a * log(a / b) "
-               "over the entries where a > 0 (torch.where), and average the two.")
+@reports_stub("average KL(p || m) and KL(q || m) for the mixture m = (p + q) / 2 (section 3 defines KL); "
+               "an entry where a = 0 adds 0 to KL(a || b).")
 def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(p, q)`` = JS(p || q) = KL(p || m)/2 + KL(q || m)/2, m = (p + q)/2, natural log,
     for discrete distributions given as 1-D probability vectors (zeros allowed: 0 log 0 = 0).
@@ -115,7 +124,7 @@ def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
          "p = (1, 0), q = (1/2, 1/2)"),
     ]
     for p, q, expected, what in cases:
-        got = float(_as_tensor(call_answer(fn, p.double(), q.double()), "your function"))
+        got = float(_one_number(call_reporting_errors(fn, p.double(), q.double()), "your divergence"))
         if not math.isfinite(got):
             raise AssertionError(f"{what}: got {got}; remember 0 * log 0 = 0 (mask the zero entries)")
         if abs(got - expected) > 1e-6:
@@ -123,12 +132,14 @@ def check_js_divergence(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
             hint = " (did you use log base 2? the lesson uses natural log)" if base2 else ""
             raise AssertionError(f"{what}: expected {expected:.6f}, got {got:.6f}{hint}")
     p, q = torch.tensor([0.7, 0.2, 0.1], dtype=torch.float64), torch.tensor([0.1, 0.3, 0.6], dtype=torch.float64)
-    if abs(float(call_answer(fn, p, q)) - float(call_answer(fn, q, p))) > 1e-9:
+    forth, back = (float(_one_number(call_reporting_errors(fn, a, b), "your divergence")) for a, b in ((p, q), (q, p)))
+    if abs(forth - back) > 1e-9:
         raise AssertionError("JS must be symmetric: JS(p||q) = JS(q||p); did you compute a single KL?")
     print("Jensen-Shannon divergence: correct")
 
 
-@reports_stub("-log sigmoid(t) = log(1 + exp(-t)) = softplus(-t); take the mean over the batch.")
+@reports_stub("section 1 writes -log sigmoid(t) with a function that never overflows; use it, and average over "
+               "the batch.")
 def check_nonsaturating_loss(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(fake_logits)`` = -mean log D(G(z)) with D = sigmoid(logit), stable for any logit.
 
@@ -138,7 +149,7 @@ def check_nonsaturating_loss(fn: Callable[[torch.Tensor], torch.Tensor]) -> None
     """
     logits = torch.tensor([-3.0, 0.0, 2.0, 0.5], dtype=torch.float64)
     expected = -torch.log(torch.sigmoid(logits)).mean()
-    got = float(_as_tensor(call_answer(fn, logits), "your loss"))
+    got = float(_one_number(call_reporting_errors(fn, logits), "your loss"))
     if abs(got - float(torch.log(1 - torch.sigmoid(logits)).mean())) < 1e-9:
         raise AssertionError("that is the saturating (minimax) loss log(1 - D(G(z))); the non-saturating one is "
                              "-log D(G(z))")
@@ -149,13 +160,16 @@ def check_nonsaturating_loss(fn: Callable[[torch.Tensor], torch.Tensor]) -> None
     if abs(got - float(expected)) > 1e-6:
         raise AssertionError(f"on logits {logits.tolist()} expected {float(expected):.6f}, got {got:.6f}")
     extreme = torch.tensor([-1000.0, 1000.0], dtype=torch.float64, requires_grad=True)
-    value = _as_tensor(call_answer(fn, extreme), "your loss")
+    value = _one_number(call_reporting_errors(fn, extreme), "your loss")
     number = float(value.detach())
     if not math.isfinite(number):
         raise AssertionError(f"at logits -1000 and 1000 your loss is {number}: log(sigmoid(t)) underflows; "
                              "write it with softplus: -log sigmoid(t) = softplus(-t)")
     if abs(number - 500.0) > 1e-6:
         raise AssertionError(f"at logits (-1000, 1000) expected 500.0, got {number}")
+    if not value.requires_grad:
+        raise AssertionError("your loss is not connected to the logits (a .detach(), .item() or new tensor on the "
+                             "way?): G is trained by calling backward() on it, so it must stay a function of them")
     (grad,) = torch.autograd.grad(value, extreme)
     if not torch.allclose(grad, torch.tensor([-0.5, 0.0], dtype=torch.float64), atol=1e-6):
         raise AssertionError(f"gradient at logits (-1000, 1000) should be (-1/2, 0) (a strong push for a rejected "

@@ -17,7 +17,7 @@ import torch
 from ..metrics.mixtures import mode_coverage
 from ..remedies.minibatch_std import minibatch_std
 from ..remedies.packing import pack_samples
-from ._stub import call_answer, reports_stub
+from ._stub import call_reporting_errors, explain_error, reports_stub
 
 __all__ = ["check_coverage", "check_pack", "check_minibatch_std", "coverage", "pack", "batch_std"]
 
@@ -53,13 +53,22 @@ def batch_std(x: torch.Tensor) -> torch.Tensor:
     return minibatch_std(x, group_size=None)
 
 
+def _per_sample(value, batch: int) -> torch.Tensor:
+    """The learner's statistic as float64 (any float dtype is fine), or an AssertionError naming a wrong shape."""
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(f"return a tensor of shape (B,), got {type(value).__name__}")
+    if tuple(value.shape) != (batch,):
+        raise AssertionError(f"the statistic should have one value per sample: for a batch of {batch} expected "
+                             f"shape ({batch},), got {tuple(value.shape)}")
+    return value.detach().double()
+
+
 def _close(a: float, b: float, tol: float = 1e-4) -> bool:
     return abs(float(a) - float(b)) <= tol
 
 
-@reports_stub("torch.cdist(samples, centres).min(dim=1) gives each sample's nearest centre and its distance; "
-               "a sample is HQ when that distance is <= 3 * std, and the modes captured are the distinct "
-               "nearest centres of the HQ samples.")
+@reports_stub("torch.cdist gives every sample-to-centre distance at once; only the HQ samples (within 3 * std "
+               "of their nearest centre) capture modes.")
 def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> None:
     """Check ``fn(samples, centres, std) -> (modes_captured, hq_fraction)`` (VEEGAN / PacGAN protocol).
 
@@ -87,7 +96,7 @@ def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> 
          "0.45 is nearest to centre 0 and 0.55 to centre 1: a sample belongs to its NEAREST centre"),
     ]
     for samples, std, modes, hq, what in cases:
-        got = call_answer(fn, samples, centres, std)
+        got = call_reporting_errors(fn, samples, centres, std)
         assert isinstance(got, tuple) and len(got) == 2, f"return a tuple (modes_captured, hq_fraction), got {got!r}"
         got_modes, got_hq = got
         assert int(got_modes) == modes, (f"modes captured: expected {modes}, got {got_modes} ({what}). "
@@ -97,8 +106,8 @@ def check_coverage(fn: Callable[[torch.Tensor, torch.Tensor, float], tuple]) -> 
     print(f"check_coverage: all {len(cases)} cases pass.")
 
 
-@reports_stub("x.reshape(B // m, m * x.shape[1], *x.shape[2:]) puts m consecutive samples side by side; "
-               "check x.shape[0] % m first and raise ValueError when it is not 0.")
+@reports_stub("consecutive samples are consecutive in memory, so one reshape packs them; check that m divides "
+               "the batch first.")
 def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
     """Check ``fn(x, m)``: groups of m consecutive samples stacked along axis 1 (PacGAN packing).
 
@@ -111,15 +120,15 @@ def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
         check_pack: all 4 cases pass.
     """
     x = torch.arange(12.0).view(6, 2)
-    got = call_answer(fn, x, 3)
+    got = call_reporting_errors(fn, x, 3)
     assert isinstance(got, torch.Tensor), f"return a tensor, got {type(got).__name__}"
     assert tuple(got.shape) == (2, 6), (
         f"6 points of 2 features in packs of 3 should give shape (2, 6), got {tuple(got.shape)}")
     assert got.tolist() == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]], (
         f"pack 0 must hold samples 0, 1, 2 side by side: expected [[0..5], [6..11]], got {got.tolist()}")
-    assert torch.equal(fn(x, 1), x), "m = 1 must return the samples unchanged"
+    assert torch.equal(call_reporting_errors(fn, x, 1), x), "m = 1 must return the samples unchanged"
     images = torch.arange(4 * 2 * 3 * 3, dtype=torch.float32).view(4, 2, 3, 3)
-    got = fn(images, 2)
+    got = call_reporting_errors(fn, images, 2)
     assert tuple(got.shape) == (2, 4, 3, 3), (
         f"4 images (2, 3, 3) in packs of 2 should give (2, 4, 3, 3), got {tuple(got.shape)}")
     assert torch.equal(got[1, 2:], images[3]), "image 3 should be the second half of pack 1's channels"
@@ -127,14 +136,16 @@ def check_pack(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> None:
         fn(torch.zeros(5, 2), 2)
     except ValueError:
         pass
+    except Exception as err:
+        raise AssertionError(f"5 samples in packs of 2: expected a ValueError, but {explain_error(err)}") from None
     else:
         raise AssertionError("5 samples cannot be split into packs of 2: raise ValueError (silently dropping or "
                              "mixing samples would hide a bug)")
     print("check_pack: all 4 cases pass.")
 
 
-@reports_stub("x.flatten(1).var(dim=0, correction=0) is each feature's population variance over the batch; "
-               "take its square root (+ 1e-8 inside), average over features, and repeat it for every sample.")
+@reports_stub("the formula above: each feature's population std over the batch (dim 0), then the mean over "
+               "features, repeated for every sample.")
 def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(x) -> (B,)``: the minibatch standard deviation statistic of Karras et al. 2018
     with the whole batch as one group: the population std of every feature over the batch, averaged
@@ -143,28 +154,36 @@ def check_minibatch_std(fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
     Example:
         >>> from gancourse.remedies.minibatch_std import minibatch_std
         >>> check_minibatch_std(lambda x: minibatch_std(x, group_size=None))
-        check_minibatch_std: all 3 cases pass.
+        check_minibatch_std: all 4 cases pass.
     """
     x = torch.tensor([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0], [6.0, 1.0]])
     # feature 0: values 0, 2, 4, 6, mean 3, population variance (9 + 1 + 1 + 9) / 4 = 5; feature 1: std 0
     expected = math.sqrt(5) / 2
-    got = call_answer(fn, x)
-    assert isinstance(got, torch.Tensor), f"return a tensor of shape (B,), got {type(got).__name__}"
-    assert tuple(got.shape) == (4,), f"return one value per sample, shape (4,), got {tuple(got.shape)}"
+    got = _per_sample(call_reporting_errors(fn, x), 4)
     if _close(got[0], math.sqrt(20 / 3) / 2, 1e-3):
         raise AssertionError("you used the unbiased (n - 1) variance; the layer uses the population variance "
                              "(divide by n), e.g. x.var(dim=0, correction=0)")
     if _close(got[0], math.sqrt(3.5), 1e-3):  # all 8 entries: mean 2, mean squared deviation 28 / 8
         raise AssertionError("that is the std of all entries pooled together; take the std of each feature over "
                              "the batch first, then average the per-feature stds")
-    assert torch.allclose(got, torch.full((4,), expected), atol=1e-3), (
+    assert torch.allclose(got, torch.full((4,), expected, dtype=torch.float64), atol=1e-3), (
         f"expected sqrt(5)/2 = {expected:.4f} for every sample (feature stds sqrt(5) and 0, averaged), "
         f"got {got.tolist()}")
-    same = fn(torch.ones(8, 3))
+    # Two samples (0, 2) and (2, 0): each feature takes the values 0 and 2 (std 1), but both samples have the
+    # same mean 1, so the std of the per-sample means is 0. The first case cannot tell these apart.
+    crossed = _per_sample(call_reporting_errors(fn, torch.tensor([[0.0, 2.0], [2.0, 0.0]])), 2)
+    if _close(crossed[0], 0.0, 1e-3):
+        raise AssertionError("for the samples (0, 2) and (2, 0) you return 0, the std of the per-sample MEANS (both "
+                             "are 1); the statistic is the std of each FEATURE over the batch (here 1 and 1), "
+                             "averaged over features: 1")
+    assert torch.allclose(crossed, torch.ones(2, dtype=torch.float64), atol=1e-3), (
+        f"for the samples (0, 2) and (2, 0) both features have std 1 over the batch, so expected 1 for every sample, "
+        f"got {crossed.tolist()}")
+    same = _per_sample(call_reporting_errors(fn, torch.ones(8, 3)), 8)
     assert float(same.abs().max()) < 1e-3, f"a batch of identical samples has std 0, got {same.tolist()}"
     images = torch.zeros(2, 1, 2, 2)
     images[1] = 2.0  # every pixel: values 0 and 2, std 1
-    got = fn(images)
-    assert torch.allclose(got, torch.ones(2), atol=1e-3), (
+    got = _per_sample(call_reporting_errors(fn, images), 2)
+    assert torch.allclose(got, torch.ones(2, dtype=torch.float64), atol=1e-3), (
         f"images: per-pixel std over the batch, averaged over channels and positions, should be 1; got {got.tolist()}")
-    print("check_minibatch_std: all 3 cases pass.")
+    print("check_minibatch_std: all 4 cases pass.")

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn.modules import activation as _activation
 
 from ..models import DCGANDiscriminator, DCGANGenerator
+from ._stub import explain_error
 
 __all__ = ["check_conv_output_size", "check_conv_transpose_output_size", "check_conv_parameters", "check_dcgan_init",
            "check_dcgan_generator", "check_dcgan_discriminator"]
@@ -37,6 +38,8 @@ def _call(fn: Callable, args: tuple, hint: str):
         value = fn(*args)
     except NotImplementedError:
         raise _NotDone(hint) from None
+    except Exception as err:  # the learner's bug, named in one line instead of a traceback through the checker
+        raise AssertionError(explain_error(err)) from None
     if value is None or value is Ellipsis:
         raise _NotDone(f"your function returned {value!r}; {hint}")
     return value
@@ -141,9 +144,10 @@ def check_conv_parameters(fn: Callable[[int, int, int, bool], int]) -> None:
 
 
 def check_dcgan_init(fn: Callable[[nn.Module], object]) -> None:
-    """Check that ``fn(module)`` initialises in place as in DCGAN (Radford et al. 2015, Sec. 4):
-    every (transposed) convolution's weights ~ N(0, 0.02) with zero bias; batch-norm scales
-    ~ N(1, 0.02) and shifts 0; other layers untouched.
+    """Check that ``fn(module)`` initialises in place as in DCGAN (Radford et al. 2015, Sec. 4) and returns
+    the module: every (transposed) convolution's weights ~ N(0, 0.02^2) (std 0.02) with zero bias where it
+    has one (the test network, like DCGAN, has convolutions built with ``bias=False``); batch-norm scales
+    ~ N(1, 0.02^2) and shifts 0; other layers untouched.
 
     Example:
         >>> from gancourse.models import dcgan_init_
@@ -161,19 +165,28 @@ def check_dcgan_init(fn: Callable[[nn.Module], object]) -> None:
 
 
 def _check_init_on_fresh_net(fn: Callable[[nn.Module], object]) -> None:
+    # Layer 0 has a bias, layer 3 is built with bias=False as DCGAN's hidden convolutions are (m.bias is None).
     net = nn.Sequential(nn.ConvTranspose2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.ReLU(),
-                        nn.Conv2d(128, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                        nn.Conv2d(128, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
                         nn.Linear(10, 10))
     with torch.no_grad():
         for m in (net[1], net[4]):  # non-default values, so "left at the default" is detectable
             m.bias.fill_(0.5)
     before = [p.detach().clone() for p in net.parameters()]
-    hint = ("loop over module.modules(); nn.init.normal_(m.weight, 0.0, 0.02) and nn.init.zeros_(m.bias) for "
-            "(transposed) convolutions, nn.init.normal_(m.weight, 1.0, 0.02) and zeros for BatchNorm2d")
+    hint = ("visit every layer (nn.Module.modules walks them all) and branch on its type with isinstance; the "
+            "functions of nn.init change a tensor in place")
     try:
         returned = fn(net)
     except NotImplementedError:
         raise _NotDone(hint) from None
+    except AttributeError as err:
+        if "NoneType" not in str(err):
+            raise AssertionError(explain_error(err)) from None
+        raise AssertionError(f"your function raised AttributeError ({err}) on a layer without a bias: layer 3, "
+                             "Conv2d(128 -> 128, bias=False), has m.bias = None, as DCGAN's convolutions before a "
+                             "batch norm do. Zero a bias only where there is one: if m.bias is not None") from None
+    except Exception as err:
+        raise AssertionError(explain_error(err)) from None
     unchanged = all(torch.equal(a, b) for a, b in zip(before, net.parameters()))
     if unchanged and (returned is None or returned is Ellipsis):
         raise _NotDone(f"your function changed no weight (every layer still has PyTorch's default init); {hint}")
@@ -182,15 +195,16 @@ def _check_init_on_fresh_net(fn: Callable[[nn.Module], object]) -> None:
         w = conv.weight.detach()
         name = f"layer {index} ({type(conv).__name__})"
         if abs(float(w.mean())) > 0.002 or abs(float(w.std()) - 0.02) > 0.001:
-            raise AssertionError(f"{name}: weights should be N(0, 0.02): mean {float(w.mean()):.4f}, "
-                                 f"std {float(w.std()):.4f}. Use nn.init.normal_(weight, 0.0, 0.02)")
+            raise AssertionError(f"{name}: weights should be N(0, 0.02^2) (mean 0, std 0.02): mean "
+                                 f"{float(w.mean()):.4f}, std {float(w.std()):.4f}. nn.init.normal_ takes the mean "
+                                 "and the standard deviation")
         if conv.bias is not None and conv.bias.detach().abs().max() > 0:
             raise AssertionError(f"{name}: biases should be 0 (nn.init.zeros_)")
     for index in (1, 4):
         bn = net[index]
         scale = bn.weight.detach()
         if abs(float(scale.mean()) - 1) > 0.01 or abs(float(scale.std()) - 0.02) > 0.005:
-            raise AssertionError(f"layer {index} (BatchNorm2d): scales (weight) should be N(1, 0.02): mean "
+            raise AssertionError(f"layer {index} (BatchNorm2d): scales (weight) should be N(1, 0.02^2): mean "
                                  f"{float(scale.mean()):.4f}, std {float(scale.std()):.4f}. Batch-norm layers need "
                                  "their own branch: isinstance(m, nn.BatchNorm2d)")
         if bn.bias.detach().abs().max() > 0:
@@ -198,6 +212,12 @@ def _check_init_on_fresh_net(fn: Callable[[nn.Module], object]) -> None:
     if not torch.equal(net[6].weight, before[-2]):
         raise AssertionError("the Linear layer changed: initialise only convolutions and batch norm "
                              "(loop over module.modules() and check isinstance)")
+    if returned is None:
+        raise AssertionError("the layers are initialised, but your function returns None: the exercise asks you to "
+                             "return the module (return module), so that net = dcgan_init(net) works")
+    if returned is not net:
+        raise AssertionError(f"return the module you were given, initialised in place; yours returns "
+                             f"{type(returned).__name__}")
 
 
 # --- building the networks ---------------------------------------------------------------------
@@ -365,8 +385,8 @@ def check_dcgan_generator(make_generator: Callable[[int, int], nn.Module]) -> No
 
 def _check_generator(make_generator: Callable[[int, int], nn.Module]) -> None:
     what = "generator"
-    hint = ("return nn.Sequential of three ConvTranspose2d layers (k7 s1 p0: 1 -> 7, then k4 s2 p1 twice: "
-            "7 -> 14 -> 28) with BatchNorm2d + ReLU after the first two and Tanh after the last")
+    hint = ("read section 2's layer table of G from top to bottom: three transposed convolutions, 1 -> 7 -> 14 -> 28 "
+            "pixels; Exercise 2 gives each one's kernel, stride and padding")
     try:
         for z_dim, width in _BUILD_CASES:
             setting = f"z_dim={z_dim}, width={width}"
@@ -420,8 +440,8 @@ def check_dcgan_discriminator(make_discriminator: Callable[[int], nn.Module]) ->
 
 def _check_discriminator(make_discriminator: Callable[[int], nn.Module]) -> None:
     what = "discriminator"
-    hint = ("return nn.Sequential of three Conv2d layers (k4 s2 p1 twice: 28 -> 14 -> 7, then k7 s1 p0: 7 -> 1), "
-            "LeakyReLU(0.2) after the first two and BatchNorm2d only after the second")
+    hint = ("read section 2's layer table of D from top to bottom: three convolutions, 28 -> 14 -> 7 -> 1 pixels; "
+            "Exercise 1 gives each one's kernel, stride and padding")
     try:
         for _, width in _BUILD_CASES:
             setting = f"width={width}"

@@ -6,6 +6,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ._stub import explain_error
+
 __all__ = ["check_wasserstein_1d", "check_gradient_penalty", "check_wgan_gp_critic"]
 
 
@@ -20,6 +22,8 @@ def _answer(fn: Callable, *args):
         out = fn(*args)
     except NotImplementedError:
         raise _NotDone from None
+    except Exception as err:  # the learner's bug, named in one line instead of a traceback through the checker
+        raise AssertionError(explain_error(err)) from None
     if out is None or out is Ellipsis:
         raise _NotDone
     return out
@@ -32,9 +36,10 @@ def _not_done(what: str, hint: str) -> None:
 def _number(value, what: str) -> float:
     if isinstance(value, torch.Tensor):
         if value.numel() != 1:
-            raise AssertionError(f"{what} should return one number, got a tensor of shape {tuple(value.shape)}")
+            raise AssertionError(f"{what} should return one number, got a tensor of shape {tuple(value.shape)}: "
+                                 "average over the samples with .mean()")
         return float(value.detach())
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     raise AssertionError(f"{what} should return a number or a 0-d tensor, got {type(value).__name__}")
 
@@ -131,9 +136,8 @@ def check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
     try:
         _check_gradient_penalty(fn)
     except _NotDone:
-        _not_done("gradient penalty", "build x_hat = eps * real + (1 - eps) * fake with requires_grad_(True), get "
-                  "the critic's gradient there with torch.autograd.grad(..., create_graph=True), then return "
-                  "lam * mean over samples of (||gradient|| - 1)^2.")
+        _not_done("gradient penalty", "Eq. 3 at the interpolates x_hat; torch.autograd.grad gives the critic's "
+                  "gradient with respect to x_hat once x_hat requires grad.")
         return
     print("gradient penalty: correct")
 
@@ -153,9 +157,11 @@ def _check_gradient_penalty(fn: Callable[..., torch.Tensor]) -> None:
     for critic, real, fake, eps, lam, expected, what in cases:
         try:
             out = _answer(fn, critic, real.clone(), fake.clone(), eps.clone(), lam)
-        except RuntimeError as err:
-            raise AssertionError(f"{what}: your function raised {type(err).__name__}: {err}. Did you call "
-                                 "requires_grad_(True) on x_hat before evaluating the critic?") from err
+        except AssertionError as err:
+            if "does not require grad" not in str(err):
+                raise
+            raise AssertionError(f"{what}: {err}. Did you call requires_grad_(True) on x_hat before evaluating "
+                                 "the critic?") from None
         got = _number(out, "your function")
         if abs(got - expected) <= 1e-6:
             continue
@@ -300,7 +306,12 @@ def _critic_problems(critic: nn.Module, critic_loss: Callable) -> dict[str, str]
     probe = _ShapedLinear(column=out.dim() == 2)
     loss = _answer(critic_loss, probe, real, fake)
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        raise AssertionError("critic_loss should return a single-number tensor to minimise")
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise AssertionError(f"critic_loss should return a single-number tensor to minimise, got {shape}: average "
+                             "each term over its batch with .mean()")
+    if not loss.requires_grad:
+        raise AssertionError("critic_loss returns a tensor that is not connected to the critic (a .detach(), .item() "
+                             "or torch.no_grad() on the way?): the optimiser trains the critic through backward()")
     w_part = float((fake @ probe.w.detach()).mean() - (real @ probe.w.detach()).mean())  # -0.5 - 6.5 = -7
     expected = w_part + 10 * (5 - 1) ** 2
     got = float(loss.detach())
@@ -339,7 +350,7 @@ def _train_critic(critic: nn.Module, critic_loss: Callable, train_steps: int) ->
 
     opt = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
     for _ in range(train_steps):
-        loss = critic_loss(critic, sample_p(256), sample_q(256))
+        loss = _answer(critic_loss, critic, sample_p(256), sample_q(256))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

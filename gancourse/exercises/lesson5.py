@@ -3,7 +3,7 @@
 1. ``concat_condition``: the cGAN's input, x and the one-hot label side by side (Mirza & Osindero 2014);
 2. ``projection_output``: the projection discriminator D(x, y) = psi(phi(x)) + <embed(y), phi(x)>
    (Miyato & Koyama 2018, Eq. 3);
-3. ``acgan_losses``: AC-GAN's D and G losses from the source and class logits (Odena et al. 2017, Eq. 1-2).
+3. ``acgan_losses``: AC-GAN's D and G losses from the source and class logits (Odena et al. 2017, Eq. 2-3).
 
 Each ``check_*`` calls your function on small inputs whose answers are known (by construction, or from the
 package's ``gancourse.models.conditional`` and ``gancourse.conditioning``). It prints one line when they all
@@ -55,7 +55,7 @@ def acgan_losses(source_real: torch.Tensor, source_fake: torch.Tensor, class_rea
                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """Worked solution 3: (D's loss, G's loss) of AC-GAN with the non-saturating source loss.
 
-    D maximises L_S + L_C and G maximises L_C - L_S (Odena et al. 2017, Eq. 1-2); minimised, with softplus
+    D maximises L_S + L_C and G maximises L_C - L_S (Odena et al. 2017, Eq. 2-3); minimised, with softplus
     for -log sigmoid:
 
         loss_D = softplus(-s_real) + softplus(s_fake) + CE(c_real, y_real) + CE(c_fake, y_fake)
@@ -89,14 +89,15 @@ def _tensor(value, what: str) -> torch.Tensor:
 def _number(value, what: str) -> float:
     value = _tensor(value, what)
     if value.numel() != 1:
-        raise AssertionError(f"{what} should be one number (a batch mean), got a tensor of shape {tuple(value.shape)}")
+        raise AssertionError(f"{what} should be one number (a batch mean), shape (), got a tensor of shape "
+                             f"{tuple(value.shape)}: average each term over the batch with .mean()")
     return float(value)
 
 
 # --- exercise 1: concatenation --------------------------------------------------------------------------------
 
-@reports_stub("torch.cat([x.flatten(1), F.one_hot(y, num_classes).to(x.dtype)], dim=1): one row per example, "
-              "the features first, then the K-long one-hot code of its label.")
+@reports_stub("one row per example: its features, then the one-hot code of its label (F.one_hot), "
+              "joined with torch.cat.")
 def check_concat_condition(fn: Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]) -> None:
     """Check ``fn(x, y, num_classes)`` = [x.flatten(1), onehot(y)] on 2-D points and on small images.
 
@@ -106,7 +107,10 @@ def check_concat_condition(fn: Callable[[torch.Tensor, torch.Tensor, int], torch
     """
     gen = torch.Generator().manual_seed(5)
     cases = [(torch.tensor([[0.5, -1.0], [2.0, 3.0]]), torch.tensor([2, 0]), 3, "two 2-D points, labels (2, 0), K = 3"),
-             (torch.randn(4, 1, 3, 3, generator=gen), torch.tensor([9, 0, 4, 4]), 10, "four 1 x 3 x 3 images, K = 10")]
+             (torch.randn(4, 1, 3, 3, generator=gen), torch.tensor([9, 0, 4, 4]), 10, "four 1 x 3 x 3 images, K = 10"),
+             # No example of the largest classes: the code must still be num_classes long.
+             (torch.randn(3, 2, generator=gen), torch.tensor([1, 3, 3]), 10,
+              "three 2-D points, labels (1, 3, 3), K = 10 (no example of classes 4-9 in this batch)")]
     for x, y, k, what in cases:
         expected = concat_condition(x, y, k)
         got = _tensor(call_reporting_errors(fn, x.clone(), y.clone(), k), "your result")
@@ -115,6 +119,10 @@ def check_concat_condition(fn: Callable[[torch.Tensor, torch.Tensor, int], torch
         hint = ""
         if got.shape == (len(x), x[0].numel() + 1):
             hint = "You appended the label as one number; a cGAN appends its one-hot code (F.one_hot), K numbers."
+        elif got.shape == (len(x), x[0].numel() + int(y.max()) + 1) and int(y.max()) + 1 != k:
+            hint = (f"Your one-hot code has {int(y.max()) + 1} entries, the largest label in this batch + 1: "
+                    f"F.one_hot(y) guesses the number of classes from the batch. Pass num_classes, so the code "
+                    f"always has K = {k} entries.")
         elif got.shape == expected.shape and torch.allclose(got.float(), expected.flip(1).float()):
             hint = "Wrong order: the features first, then the one-hot code."
         elif got.shape == expected.shape and torch.allclose(
@@ -122,8 +130,13 @@ def check_concat_condition(fn: Callable[[torch.Tensor, torch.Tensor, int], torch
             hint = "Wrong order: the features first, then the one-hot code."
         elif got.dim() != 2:
             hint = "Flatten each example to one row first (x.flatten(1)), then concatenate along dim=1."
-        raise AssertionError(f"{what}: expected shape {tuple(expected.shape)} and rows like {expected[0].tolist()}, "
-                             f"got shape {tuple(got.shape)}." + (f" {hint}" if hint else ""))
+        if got.shape != expected.shape:
+            raise AssertionError(f"{what}: the concatenated input [x, onehot(y)] should have shape "
+                                 f"{tuple(expected.shape)} (N, features + K), got {tuple(got.shape)}."
+                                 + (f" {hint}" if hint else ""))
+        raise AssertionError(f"{what}: the concatenated input [x, onehot(y)] has the right shape "
+                             f"{tuple(expected.shape)}, but row 0 should be {expected[0].tolist()}, got "
+                             f"{got[0].tolist()}." + (f" {hint}" if hint else ""))
     print("concatenation with the one-hot label: correct")
 
 
@@ -135,8 +148,8 @@ def _projection_parts(seed: int, features: int = 5, classes: int = 4):
     return psi, embed
 
 
-@reports_stub("psi(features).squeeze(1) gives the unconditional score (N,); add the inner product of each row's "
-              "embedding with its features, (embed(y) * features).sum(dim=1).")
+@reports_stub("two terms: psi's unconditional score, and the inner product of each example's label embedding "
+              "with its features; one score per example, shape (N,).")
 def check_projection_output(fn: Callable[[torch.Tensor, nn.Linear, nn.Embedding, torch.Tensor], torch.Tensor]) -> None:
     """Check ``fn(features, psi, embed, y)`` = psi(phi) + <embed(y), phi> against the package's
     ``ProjectionDiscriminator`` formula, and that its gradient reaches the embedding.
@@ -166,7 +179,11 @@ def check_projection_output(fn: Callable[[torch.Tensor, nn.Linear, nn.Embedding,
             hint = "You summed over every class's embedding; use only the row of the example's own label, embed(y)."
         elif got.shape == expected.shape and torch.allclose(got, expected - unconditional, atol=1e-5):
             hint = "That is the inner product alone: add psi(phi(x)), the unconditional part of the score."
-        raise AssertionError(f"{n} example(s): expected {[round(v, 4) for v in expected.tolist()]}, got "
+        if got.shape != expected.shape:
+            raise AssertionError(f"{n} example(s): the scores D(x, y) should have shape {tuple(expected.shape)}, one "
+                                 f"per example, got {tuple(got.shape)}." + (f" {hint}" if hint else ""))
+        raise AssertionError(f"{n} example(s): the scores D(x, y), shape {tuple(expected.shape)}, should be "
+                             f"{[round(v, 4) for v in expected.tolist()]}, got "
                              f"{[round(v, 4) for v in got.flatten().tolist()]}." + (f" {hint}" if hint else ""))
     psi, embed = _projection_parts(2)
     out = call_reporting_errors(fn, torch.randn(3, 5, generator=gen), psi, embed, torch.tensor([0, 1, 1]))
@@ -181,9 +198,8 @@ def check_projection_output(fn: Callable[[torch.Tensor, nn.Linear, nn.Embedding,
 
 # --- exercise 3: AC-GAN's losses ----------------------------------------------------------------------------
 
-@reports_stub("loss_D = softplus(-source_real).mean() + softplus(source_fake).mean() + CE(class_real, y_real) "
-              "+ CE(class_fake, y_fake); loss_G = softplus(-source_fake).mean() + CE(class_fake, y_fake), "
-              "with CE = F.cross_entropy. Return (loss_D, loss_G).")
+@reports_stub("the text lists each player's terms: D's loss has two source terms and two class terms, G's loss "
+              "one source term and one class term; F.softplus and F.cross_entropy give them.")
 def check_acgan_losses(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> None:
     """Check ``fn(source_real, source_fake, class_real, class_fake, y_real, y_fake)`` -> (loss_D, loss_G) against
     the losses the training loop uses (``gancourse.losses`` and ``gancourse.conditioning``).
@@ -231,4 +247,10 @@ def check_acgan_losses(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> 
                 hint = "G cannot change the real images' class term: leave CE(class_real, y_real) out of G's loss."
             raise AssertionError(f"{n} examples, {k} classes: loss_G expected {expected_g:.5f}, got {got_g:.5f}."
                                  + (f" {hint}" if hint else ""))
+    logits = [a.clone().requires_grad_(True) for a in args[:4]]
+    loss_d, loss_g = call_reporting_errors(fn, *logits, *args[4:])
+    for name, loss in (("loss_D", loss_d), ("loss_G", loss_g)):
+        if not loss.requires_grad:
+            raise AssertionError(f"{name} is not connected to the logits (a .detach(), .item() or torch.no_grad() on "
+                                 "the way?): each player is trained by calling backward() on its loss")
     print("AC-GAN losses: correct")
