@@ -181,3 +181,44 @@ def test_no_other_cell_calls_the_learners_functions(notebook):
         called = {node.func.id for node in ast.walk(ast.parse("".join(cell["source"])))
                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
         assert not called & set(learners), f"cell {i} depends on the learner's answer: {called & set(learners)}"
+
+
+# --- the exercises' text ------------------------------------------------------------------------------------------
+
+def _markdown(notebook: str) -> str:
+    return "\n".join("".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "markdown")
+
+
+def test_lesson_1_defines_kl_and_js_before_exercise_2_asks_for_them():
+    before = _markdown("01_vanilla_gan.ipynb").split("**Exercise 2.**")[0]
+    assert r"\mathrm{KL}(p\,\|\,q) = \sum_i p_i \log" in before
+    assert r"\mathrm{JS}(p\,\|\,q) = \tfrac12 \mathrm{KL}(p\,\|\,m) + \tfrac12 \mathrm{KL}(q\,\|\,m)" in before
+
+
+# The second argument of N(mu, .) is a variance: sigma^2 written as a square, 1, or a covariance such as 9I.
+_NORMAL = re.compile(r"(?:\\mathcal N|\bN)\((?P<mean>[^,()]+(?:\([^()]*\))?),\s*(?P<var>[^()]*(?:\([^()]*\))?[^()]*)\)")
+_VARIANCE = re.compile(r"^(1|[\d.]*\s*I|.*\^\s*\{?2\}?|.*²|.*\{\s*\[1, 3\]\[c\]\s*\}²)$")
+
+
+@pytest.mark.parametrize("notebook", [nb for nb in EXPECTED if not nb.startswith("04")])
+def test_the_normal_distribution_is_written_with_its_variance(notebook):
+    text = "\n".join("".join(c["source"]) for c in _cells(notebook))
+    found = [(m.group(0), m.group("var").strip()) for m in _NORMAL.finditer(text)]
+    wrong = [whole for whole, var in found if not _VARIANCE.match(var)]
+    assert not wrong, f"write N(mu, sigma^2) (or say 'std'): {wrong}"
+
+
+def test_lesson_3_checker_messages_write_the_variance():
+    from gancourse.exercises import lesson3
+
+    source = Path(lesson3.__file__).read_text()
+    wrong = [m.group(0) for m in _NORMAL.finditer(source) if not _VARIANCE.match(m.group("var").strip())]
+    assert not wrong, wrong
+
+
+def test_the_acgan_exercise_lists_each_players_terms():
+    text = _markdown("05_conditional.ipynb").split("**Exercise 3 · AC-GAN's losses.**")[1].split("```")[0]
+    d_part, g_part = text.split("**D's loss has four terms**")[1].split("**G's loss has two terms**")
+    for term in (r"-\log\sigma(s_{real})", r"-\log(1 - \sigma(s_{fake}))", "`y_real`", "`y_fake`"):
+        assert term in d_part, term
+    assert r"-\log\sigma(s_{fake})" in g_part and "`y_fake`" in g_part and "does not depend on G" in g_part
