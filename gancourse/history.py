@@ -1,15 +1,39 @@
-"""The per-step statistics of a training run (``History``) and the error a diverged run raises.
+"""The per-step statistics of a training run (``StepStats``, ``History``) and the error a diverged run raises.
 
 Split from ``gancourse.train``, which re-exports every name here.
 """
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
-__all__ = ["STAT_KEYS", "History", "TrainingDiverged"]
+__all__ = ["StepStats", "STAT_KEYS", "History", "TrainingDiverged"]
 
-STAT_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "gp", "w_estimate",
-             "amp_skips")
+
+class StepStats(NamedTuple):
+    """One training step's statistics by name (``STAT_KEYS`` are its fields, in this order).
+
+    In the loop each field is a 0-d tensor on the device (``Trainer.train_step`` builds one per step);
+    ``Trainer.flush`` reads a batch of them back as floats into the ``History``.
+
+    Example:
+        >>> s = StepStats(1.4, 0.7, 0.5, 0.5, 2.0, 3.0, 0.0, 0.1, 0)
+        >>> s.loss_g, s._asdict()["amp_skips"]
+        (0.7, 0)
+    """
+
+    loss_d: Any
+    loss_g: Any
+    d_real: Any
+    d_fake: Any
+    grad_norm_d: Any
+    grad_norm_g: Any
+    gp: Any
+    w_estimate: Any
+    amp_skips: Any
+
+
+STAT_KEYS = StepStats._fields
 """Per-step statistics. d_real / d_fake are mean D(x), D(G(z)): probabilities for gan/nsgan, raw
 scores for wgan/wgan-gp/hinge (``losses.GameLoss.logits``). gp: the penalties added to D's loss (WGAN-GP's
 gradient penalty, R1), 0 without. w_estimate = mean f(x) - mean f(G(z)) (the WGAN estimate of W_1
@@ -64,6 +88,18 @@ class History(dict):
         if key not in self:
             raise KeyError(f"no statistic {key!r} in the history; recorded: {', '.join(self)}")
         return self[key][-1] if self[key] else math.nan
+
+    def append(self, step: int, stats: StepStats) -> None:
+        """Record ``stats`` (floats) as step ``step``'s.
+
+        Example:
+            >>> h = History(); h.append(3, StepStats(1.4, 0.7, 0.5, 0.5, 2.0, 3.0, 0.0, 0.1, 0))
+            >>> h["step"], h["loss_d"]
+            ([3], [1.4])
+        """
+        self["step"].append(step)
+        for key, value in stats._asdict().items():
+            self[key].append(value)
 
     def to_dict(self) -> dict:
         """Plain dict of lists (what checkpoints store).

@@ -1,52 +1,46 @@
-"""The one training loop every lesson uses.
+"""The one training loop every lesson uses: Algorithm 1 of Goodfellow et al. 2014, looked-up pieces added.
 
-Algorithm 1 of Goodfellow et al. 2014 (k = ``n_critic`` discriminator steps, then one generator
-step), which with other losses and constraints is also Algorithm 1 of WGAN (clip after each
-critic step) and of WGAN-GP (gradient penalty in the critic loss). One ``step`` is one generator
-update. Statistics stay on the device and are read back every ``log_every`` steps, so the hot loop
-never waits on the host; on CUDA it runs under autocast (bf16 on compute capability 8.0 and newer,
-else fp16 with a GradScaler per player: ``gancourse.precision``);
-convolutions run channels_last on CUDA and on the CPU. With ``cfg.unroll_steps = K > 0`` the
-generator step is that of the unrolled GAN (Metz et al. 2017; ``gancourse.unrolled``).
-The loop never branches on the loss: it looks up ``losses.GAME_LOSSES[cfg.loss]`` (D's and G's losses,
-how to read D's output) and ``losses.penalties_for(...)`` (WGAN-GP's gradient penalty, R1), so a new
-loss or penalty is a registry entry, not a new branch here. Class labels work the same way: the loop
-looks up ``conditioning.CONDITIONS[cfg.condition]`` and asks it for the real batch and its labels, the
-fakes' labels, how to call G and D, and the extra loss terms (AC-GAN's); "none" draws nothing extra.
-With ``cfg.ema_half_life > 0`` an average of G's weights (``gancourse.ema``) follows every generator
-step; ``sample(ema=True)`` draws from it.
-Mixed precision follows the PyTorch AMP docs ("Automatic Mixed Precision examples"): autocast wraps
-the forward passes and the losses only, never a backward pass, and the gradient penalty, which
-differentiates a gradient, runs in float32 outside autocast.
+    for number of training iterations:                                   Trainer.train_step
+        for k = 1 .. n_critic:                                            _discriminator_step
+            sample m real examples x (with labels y when conditional)     _real_batch
+            sample m noise vectors z; fakes G(z)                          pieces.fakes.for_d
+            update D by descending its loss (+ penalties)                 _discriminator_objective
+            constrain D                                                   pieces.constrain_d
+        sample m noise vectors z; fakes G(z)                              pieces.fakes.for_g
+        update G by descending its loss against D                         pieces.critic_for_g
+        after G's update                                                  pieces.after_g_step
+
+With other losses and constraints this is also Algorithm 1 of WGAN (RMSprop, clip after each critic step)
+and of WGAN-GP (gradient penalty in the critic's loss). The loop never branches on a setting: it looks up
+``losses.GAME_LOSSES[cfg.loss]`` (D's and G's losses, how to read D's output), ``losses.penalties_for``
+(WGAN-GP's gradient penalty, R1), ``conditioning.CONDITIONS[cfg.condition]`` (real batches and labels,
+how to call G and D, AC-GAN's extra terms) and ``pieces.pieces_for(cfg)`` (weight clipping, reuse of
+fakes, the unrolled D of Metz et al. 2017, the average of G's weights), so a new loss, penalty or piece
+is a registry entry, not a branch here. One ``step`` is one generator update; its statistics
+(``history.StepStats``) stay on the device until ``training_run`` reads them back. On CUDA it runs under
+autocast (bf16, or fp16 with a GradScaler per player: ``gancourse.precision``); the penalties, which
+differentiate a gradient, run in float32 outside it. Convolutions run channels_last on CUDA and the CPU.
 """
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from . import conditioning, losses
-from .checkpoint import CHECKPOINT_FORMAT, CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import restore_trainer, save_checkpoint, trainer_state
 from .config import TrainConfig
 from .device import autocast_dtype, canonical_device, pick_device
 from .ema import EMA, decay_from_half_life
-from .history import STAT_KEYS, History, TrainingDiverged
+from .history import STAT_KEYS, History, StepStats, TrainingDiverged
+from .pieces import pieces_for
 from .precision import MixedPrecision
-from .unrolled import unrolled_parameters
+from .training_run import MAX_AMP_SKIPS_IN_A_ROW, TrainingRun
 
-__all__ = ["Trainer", "TrainingDiverged", "History", "STAT_KEYS", "train_gan"]
-
-
-MAX_AMP_SKIPS_IN_A_ROW = 50
-"""Steps in a row with a skipped update after which an fp16 run counts as diverged. Each skip halves
-its player's loss scale; in 50 such steps one of the two players skipped at least 25 times, which
-takes GradScaler's default scale 2**16 below 2**-9. A gradient that still overflows fp16 (65504) is
-then above 3e7 unscaled: the run is no longer finding its scale, it is diverging."""
+__all__ = ["Trainer", "TrainingDiverged", "History", "STAT_KEYS", "StepStats", "train_gan",
+           "MAX_AMP_SKIPS_IN_A_ROW"]
 
 
 def _require_config(cfg) -> None:
@@ -58,7 +52,7 @@ def _require_config(cfg) -> None:
 Callback = Callable[["Trainer"], "bool | None"]
 
 
-class Trainer(MixedPrecision):
+class Trainer(TrainingRun, MixedPrecision):
     """Trains ``G`` against ``D`` on batches from ``sampler`` with the settings in ``cfg``.
 
     ``callbacks`` are called every ``callback_every`` steps (default: ``cfg.log_every``) with the
@@ -88,15 +82,8 @@ class Trainer(MixedPrecision):
         if missing:
             raise TypeError(f"sampler must be a TensorSampler or MixtureSampler (methods sample, state_dict, "
                             f"load_state_dict); got {type(sampler).__name__} without {', '.join(missing)}")
-        callbacks = list(callbacks)
-        for callback in callbacks:
-            if not callable(callback):
-                raise TypeError(f"callbacks must be callables taking the trainer, got {callback!r}")
-        if callback_every is not None and (isinstance(callback_every, bool) or not isinstance(callback_every, int)
-                                           or callback_every < 1):
-            raise ValueError(f"callback_every must be None (every log_every steps) or an integer >= 1, "
-                             f"got callback_every={callback_every!r}")
         cfg.validate()
+        self._start_run(cfg, callbacks, callback_every)  # step 0, empty history (training_run.TrainingRun)
         self.cfg = cfg
         self.device = pick_device(cfg.device)
         self.is_cuda = self.device.type == "cuda"
@@ -118,22 +105,16 @@ class Trainer(MixedPrecision):
         # steps (differentiated gradients) call the eager D.
         self.G_fwd = torch.compile(self.G, backend=self.compile_backend) if cfg.compile else self.G
         self.D_fwd = torch.compile(self.D, backend=self.compile_backend) if cfg.compile else self.D
-        self._fake_for_g: tuple | None = None  # the D step's (fakes, labels), when cfg.reuse_fakes
         self.noise = torch.Generator(device=self.device)
         self.noise.manual_seed(cfg.seed + 1)
         fixed = torch.Generator().manual_seed(cfg.seed + 2)
         self.fixed_z = torch.randn(64, cfg.z_dim, generator=fixed).to(self.device)
-        self.step = 0
-        self.history = History()
-        self.callbacks = callbacks
-        self.callback_every = callback_every or cfg.log_every
-        self._pending: list[torch.Tensor] = []
-        self._skips_in_a_row = 0  # steps with an fp16 update skipped, counted where flush() reads them
-        self._stop = False
         self.game = losses.game_loss(cfg.loss)
+        self._read_d = torch.sigmoid if self.game.logits else nn.Identity()  # d_real, d_fake: D(x) reported
         self.penalties = losses.penalties_for(cfg.loss, cfg.r1_gamma)
         self.condition = conditioning.condition_entry(cfg.condition)
         self.num_classes = self.condition.check(G, D, sampler)  # K, or None for an unconditional run
+        self.pieces = pieces_for(cfg)
         # The average starts from G's initial weights (after channels_last, so it has G's memory format).
         self.ema = EMA(self.G, decay_from_half_life(cfg.ema_half_life)) if cfg.ema_half_life > 0 else None
 
@@ -186,7 +167,7 @@ class Trainer(MixedPrecision):
             return torch.optim.Adam(module.parameters(), lr=lr, betas=(self.cfg.beta1, self.cfg.beta2))
         return torch.optim.RMSprop(module.parameters(), lr=lr)
 
-    # --- one step -------------------------------------------------------------------------------
+    # --- one step: Algorithm 1 ----------------------------------------------------------------------
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.z_dim, generator=self.noise, device=self.device)
 
@@ -195,31 +176,43 @@ class Trainer(MixedPrecision):
         y = self.condition.fake_labels(n, self.num_classes, self.noise, self.device)
         return self.condition.generate(self.G_fwd, self._z(n), y), y
 
-    def _discriminator_step(self, keep_fake: bool = False) -> tuple[torch.Tensor, ...]:
-        cfg = self.cfg
-        real, y_real = self.condition.real_batch(self.sampler, cfg.batch_size)
+    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(x, y) of the next real batch, y None when unconditional; images channels_last like the networks."""
+        real, y = self.condition.real_batch(self.sampler, self.cfg.batch_size)
         if self.channels_last and real.dim() == 4:
             real = real.contiguous(memory_format=torch.channels_last)
-        if keep_fake:
-            # reuse_fakes: build the graph through G now; D trains on the detached copy and the
-            # generator step backpropagates through the same batch (the DCGAN tutorial's loop).
-            with self._autocast():
-                self._fake_for_g = self._generate(cfg.batch_size)
-            fake, y_fake = self._fake_for_g[0].detach(), self._fake_for_g[1]
-        else:
-            with torch.no_grad(), self._autocast():
-                fake, y_fake = self._generate(cfg.batch_size)  # no graph through G: this step trains D only
+        return real, y
+
+    def train_step(self) -> None:
+        """One iteration of Algorithm 1 (module docstring): ``n_critic`` D steps, then one G step.
+
+        Example:
+            >>> t = train_gan("ring", steps=1, z_dim=4, batch_size=8, device="cpu", progress=False)
+            >>> t.train_step(); t.step
+            2
+        """
+        skips = torch.zeros((), device=self.device)
+        for k in range(self.cfg.n_critic):
+            d = self._discriminator_step(last=k == self.cfg.n_critic - 1)
+            skips = skips + d.amp_skips
+        g = self._generator_step()
+        self.pieces.after_g_step(self)  # the average of G follows
+        self.step += 1
+        stats = d._replace(loss_g=g.loss_g, grad_norm_g=g.grad_norm_g, amp_skips=skips + g.amp_skips)
+        self._pending.append(torch.stack([torch.tensor(float(self.step), device=self.device), *stats]).float())
+
+    def _discriminator_step(self, last: bool = False) -> StepStats:
+        """Update D once; its part of the step's statistics (G's fields are zeros). ``last``: the last of the
+        ``n_critic`` D steps before G's (reused fakes are drawn there)."""
+        real, y_real = self._real_batch()
+        fake, y_fake = self.pieces.fakes.for_d(self, last)
         loss, gp, real_out, fake_out = self._discriminator_objective(self.D_fwd, self.D, real, fake, y_real, y_fake)
         grad_norm, skipped = self._optimizer_step(loss + gp, self.opt_d, self.D, self.scaler_d)
-        if cfg.clip is not None:
-            losses.clip_weights_(self.D, cfg.clip)
-        if self.game.logits:
-            d_real, d_fake = torch.sigmoid(real_out).mean(), torch.sigmoid(fake_out).mean()
-        else:
-            d_real, d_fake = real_out.mean(), fake_out.mean()
-        w_estimate = real_out.mean() - fake_out.mean()
-        return (loss.detach(), d_real.detach(), d_fake.detach(), grad_norm, gp.detach(), w_estimate.detach(),
-                skipped)
+        self.pieces.constrain_d(self.D)  # WGAN: clip D's weights
+        zero = torch.zeros((), device=self.device)
+        return StepStats(loss_d=loss.detach(), loss_g=zero, d_real=self._read_d(real_out).mean().detach(),
+                         d_fake=self._read_d(fake_out).mean().detach(), grad_norm_d=grad_norm, grad_norm_g=zero,
+                         gp=gp.detach(), w_estimate=(real_out.mean() - fake_out.mean()).detach(), amp_skips=skipped)
 
     def _discriminator_objective(self, forward, eager, real: torch.Tensor, fake: torch.Tensor,
                                  y_real: torch.Tensor | None = None,
@@ -243,146 +236,24 @@ class Trainer(MixedPrecision):
                                              self.noise)
         return loss, penalty, real_out, fake_out
 
-    def _unrolled_discriminator(self, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-        """D's parameters after ``cfg.unroll_steps`` differentiable optimiser steps on one real batch and
-        ``fake`` (``unrolled.unrolled_parameters``): weight clipping and the penalties apply inside the
-        unroll; precision as in the D step. Cost: about K extra forward-backward passes of D per
-        generator step, plus the backward pass through them.
-        """
-        cfg = self.cfg
-        real = self.sampler.sample(cfg.batch_size)
-        if self.channels_last and real.dim() == 4:
-            real = real.contiguous(memory_format=torch.channels_last)
-
-        def objective(critic):
-            loss, penalty, _, _ = self._discriminator_objective(critic, critic, real, fake)
-            return loss + penalty
-
-        return unrolled_parameters(self.D, self.opt_d, objective, steps=cfg.unroll_steps,
-                                   betas=(cfg.beta1, cfg.beta2), clip=cfg.clip)
-
-    def _generator_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _generator_step(self) -> StepStats:
+        """Update G once against D as ``pieces.critic_for_g`` gives it; G's part of the step's statistics."""
         self.D.requires_grad_(False)  # G's update needs gradients w.r.t. G only
-        generated, self._fake_for_g = self._fake_for_g, None
-        if generated is None:
-            with self._autocast():
-                generated = self._generate(self.cfg.batch_size)
-        fake, y = generated
-        # The unroll takes backward passes: it enters autocast for its forward passes only.
-        unrolled = self._unrolled_discriminator(fake) if self.cfg.unroll_steps else None  # unconditional only
+        fake, y = self.pieces.fakes.for_g(self)
+        critic = self.pieces.critic_for_g(self, fake, y)  # D, or the unrolled D (its backward passes outside autocast)
         with self._autocast():
-            if unrolled is not None:
-                fake_out, fake_cls = torch.func.functional_call(self.D, unrolled, (fake,)), None
-            else:
-                fake_out, fake_cls = self.condition.discriminate(self.D_fwd, fake, y)
+            fake_out, fake_cls = self.condition.discriminate(critic, fake, y)
             loss = self.game.g_loss(fake_out.float()) + self.condition.g_aux(fake_cls, y)
         grad_norm, skipped = self._optimizer_step(loss, self.opt_g, self.G, self.scaler_g)
         self.D.requires_grad_(True)
-        return loss.detach(), grad_norm, skipped
+        zero = torch.zeros((), device=self.device)
+        return StepStats(zero, loss.detach(), zero, zero, zero, grad_norm, zero, zero, skipped)
 
-    def train_step(self) -> None:
-        """One generator step preceded by ``n_critic`` discriminator steps; stats stay on device.
+    def _unrolled_discriminator(self, fake: torch.Tensor, y: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """theta_D^K of the unrolled GAN for ``fake`` (``unrolled.UnrolledCritic.parameters``)."""
+        from .unrolled import UnrolledCritic
 
-        Example:
-            >>> t = train_gan("ring", steps=1, z_dim=4, batch_size=8, device="cpu", progress=False)
-            >>> t.train_step(); t.step
-            2
-        """
-        skips = torch.zeros((), device=self.device)
-        for k in range(self.cfg.n_critic):
-            last = k == self.cfg.n_critic - 1
-            loss_d, d_real, d_fake, gn_d, gp, w, skip_d = self._discriminator_step(
-                keep_fake=last and self.cfg.reuse_fakes)
-            skips = skips + skip_d
-        loss_g, gn_g, skip_g = self._generator_step()
-        if self.ema is not None:
-            self.ema.update(self.G)
-        self.step += 1
-        self._pending.append(torch.stack([torch.tensor(float(self.step), device=self.device),
-                                          loss_d, loss_g, d_real, d_fake, gn_d, gn_g, gp, w, skips + skip_g]).float())
-
-    # --- the loop ------------------------------------------------------------------------------
-    def train(self, steps: int | None = None, progress: bool = True) -> History:
-        """Train until ``cfg.steps`` generator steps are done (or ``steps`` more, if given).
-
-        Returns the history; raises ``TrainingDiverged`` (history kept up to the last finite step).
-        A stop request (``request_stop()`` or a callback returning True) ends it after the
-        current step, so ``step``, the weights and the history stay consistent and ``save`` can
-        be called right after.
-
-        Example:
-            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(steps=4, z_dim=4, batch_size=8, device="cpu"))
-            >>> t.train(progress=False)["step"][-1], t.train(steps=2, progress=False)["step"][-1]
-            (4, 6)
-        """
-        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 0):
-            raise ValueError(f"steps must be None (train up to cfg.steps) or an integer >= 0, got steps={steps!r}")
-        target = self.cfg.steps if steps is None else self.step + steps
-        self._stop = False
-        bar = tqdm(total=target, initial=self.step, disable=not progress, desc="training", leave=False)
-        try:
-            while self.step < target and not self._stop:
-                self.train_step()
-                if self.step % self.cfg.log_every == 0 or self.step == target:
-                    self.flush()
-                    bar.n = self.step
-                    bar.set_postfix(loss_d=f"{self.history.last('loss_d'):.3f}",
-                                    loss_g=f"{self.history.last('loss_g'):.3f}", refresh=False)
-                    bar.refresh()
-                if self.step % self.callback_every == 0 or self.step == target:
-                    self.flush()
-                    for callback in self.callbacks:
-                        if callback(self):
-                            self._stop = True
-        finally:
-            bar.close()
-            self.flush()
-        return self.history
-
-    def request_stop(self) -> None:
-        """Ask a running ``train()`` to stop after the current step (e.g. from a Stop button).
-
-        Safe to call from another thread or a signal handler. A request made while no
-        ``train()`` runs is dropped: the next ``train()`` starts afresh.
-
-        Example:
-            >>> t = Trainer.from_names("ring", "mlp", TrainConfig(steps=50, z_dim=4, batch_size=8, device="cpu"),
-            ...                        callbacks=[lambda tr: tr.step == 3 and tr.request_stop()], callback_every=1)
-            >>> len(t.train(progress=False))
-            3
-        """
-        self._stop = True
-
-    def flush(self) -> None:
-        """Read pending statistics back from the device (one sync) and check them for NaN/Inf.
-
-        A NaN gradient norm on an update that the fp16 GradScaler skipped is no divergence (the
-        step's ``amp_skips`` counts it); a non-finite loss or statistic is, and so are more than
-        ``MAX_AMP_SKIPS_IN_A_ROW`` steps in a row with a skipped update.
-
-        Example:
-            >>> t = train_gan("ring", steps=1, z_dim=4, batch_size=8, device="cpu", progress=False)
-            >>> t.train_step(); len(t.history), (t.flush(), len(t.history))[1]
-            (1, 2)
-        """
-        if not self._pending:
-            return
-        rows = torch.stack(self._pending).cpu().tolist()
-        self._pending.clear()
-        for row in rows:
-            step, stats = int(row[0]), dict(zip(STAT_KEYS, row[1:]))
-            skipped = stats["amp_skips"] > 0
-            for key, value in stats.items():
-                if not math.isfinite(value) and not (skipped and key.startswith("grad_norm")):
-                    raise TrainingDiverged(step, key, value)
-            self._skips_in_a_row = self._skips_in_a_row + 1 if skipped else 0
-            if self._skips_in_a_row > MAX_AMP_SKIPS_IN_A_ROW:
-                key = "grad_norm_d" if math.isnan(stats["grad_norm_d"]) else "grad_norm_g"
-                raise TrainingDiverged(step, key, stats[key], f"the fp16 GradScaler skipped an update in "
-                                       f"{self._skips_in_a_row} steps in a row: the gradients overflow at any scale")
-            self.history["step"].append(step)
-            for key, value in zip(STAT_KEYS, row[1:]):
-                self.history[key].append(value)
+        return UnrolledCritic(self.cfg.unroll_steps).parameters(self, fake, y)
 
     # --- sampling ---------------------------------------------------------------------------------
     @torch.no_grad()
@@ -444,34 +315,17 @@ class Trainer(MixedPrecision):
                 module.training = training
         return torch.cat(out)
 
-    # --- checkpoints -------------------------------------------------------------------------------
+    # --- checkpoints (gancourse.checkpoint) -----------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything needed to continue the same trajectory: weights, optimiser and RNG states, and
-        the average of G (key ``G_ema``) when there is one.
+        the average of G (key ``G_ema``) when there is one (``checkpoint.trainer_state``).
 
         Example:
             >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu"))
             >>> sorted(t.state_dict())[:4]
             ['D', 'G', 'config', 'format']
         """
-        self.flush()
-        extra = {} if self.ema is None else {"G_ema": self.ema.state_dict()}
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "config": self.cfg.to_dict(),
-            "setup": getattr(self, "setup", None),
-            "step": self.step,
-            "G": self.G.state_dict(),
-            "D": self.D.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_d": self.opt_d.state_dict(),
-            "scaler_d": self.scaler_d.state_dict(),
-            "scaler_g": self.scaler_g.state_dict(),
-            "noise_rng": self.noise.get_state(),
-            "sampler": self.sampler.state_dict(),
-            "history": self.history.to_dict(),
-            **extra,
-        }
+        return trainer_state(self)
 
     def save(self, path: str | Path) -> Path:
         """Save a checkpoint atomically to ``path``.
@@ -485,7 +339,7 @@ class Trainer(MixedPrecision):
         return save_checkpoint(self.state_dict(), path)
 
     def load(self, path: str | Path) -> Trainer:
-        """Restore a checkpoint written by ``save`` (read with ``weights_only=True``).
+        """Restore a checkpoint written by ``save`` (read with ``weights_only=True``; ``checkpoint.restore_trainer``).
 
         The checkpoint must come from the same architecture and optimiser, else ``CheckpointError``
         says what differs and the trainer is left as it was. Learning rates and betas are this
@@ -502,66 +356,9 @@ class Trainer(MixedPrecision):
             >>> Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu")).load(path).step
             3
         """
-        state = load_checkpoint(path, map_location="cpu")
-        missing = [k for k in ("G", "D", "opt_g", "opt_d", "step", "history") if k not in state]
-        if missing:
-            raise CheckpointError(f"{path} is missing {', '.join(missing)}; it is not a training checkpoint")
-        saved = state.get("config") if isinstance(state.get("config"), dict) else {}
-        for key, default in (("optimizer", self.cfg.optimizer), ("condition", "none")):
-            if saved.get(key, default) != getattr(self.cfg, key):
-                raise CheckpointError(f"{path} was saved with {key}={saved.get(key, default)!r} but this trainer uses "
-                                      f"{key}={getattr(self.cfg, key)!r}; build it with the checkpoint's config "
-                                      "(TrainConfig.from_dict(load_checkpoint(path)['config']))")
-        # load_state_dict copies matching tensors before it reports a mismatch: keep the old ones to restore.
-        modules = (self.G, self.D) + (() if self.ema is None else (self.ema.module,))
-        backup = [(m, {k: v.clone() for k, v in m.state_dict().items()}) for m in modules]
-        try:
-            self.G.load_state_dict(state["G"])
-            self.D.load_state_dict(state["D"])
-            if self.ema is not None and state.get("G_ema") is not None:
-                self.ema.load_state_dict(state["G_ema"])
-            self.opt_g.load_state_dict(state["opt_g"])
-            self.opt_d.load_state_dict(state["opt_d"])
-        except (RuntimeError, ValueError, KeyError, TypeError) as err:
-            for module, weights in backup:
-                module.load_state_dict(weights)
-            raise CheckpointError(f"{path} was saved from a different model shape than this trainer's: "
-                                  f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from err
-        self._apply_hyperparameters()
-        if self.ema is not None and state.get("G_ema") is None:
-            warnings.warn(f"{path} holds no average of G's weights (it was trained without ema_half_life); the "
-                          "average restarts from the checkpoint's G", UserWarning, stacklevel=2)
-            self.ema = EMA(self.G, self.ema.decay)
-        # A checkpoint from a disabled scaler (CPU, bf16) is empty; a fresh fp16 scaler is as good.
-        # Checkpoints written before the scaler per player hold one "scaler", which both continue from.
-        for key, scaler in (("scaler_d", self.scaler_d), ("scaler_g", self.scaler_g)):
-            if state.get(key, state.get("scaler")):
-                scaler.load_state_dict(state.get(key, state.get("scaler")))
-        self._restore_rng(path, self.noise.set_state, state.get("noise_rng"), "noise")
-        self._restore_rng(path, self.sampler.load_state_dict, state.get("sampler"), "sampler")
-        self.step = int(state["step"])
-        self.history = History(state["history"])
+        restore_trainer(self, path)
         self._skips_in_a_row = 0
         return self
-
-    def _apply_hyperparameters(self) -> None:
-        for opt, lr in ((self.opt_g, self.cfg.lr_g), (self.opt_d, self.cfg.lr_d)):
-            for group in opt.param_groups:
-                group["lr"] = lr
-                if "betas" in group:
-                    group["betas"] = (self.cfg.beta1, self.cfg.beta2)
-
-    @staticmethod
-    def _restore_rng(path, restore: Callable, saved, what: str) -> None:
-        try:
-            if saved is None:
-                raise KeyError(what)
-            restore(saved)
-        except (RuntimeError, KeyError, TypeError) as err:
-            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            warnings.warn(f"{path}: the {what} random-number state cannot be restored here ({reason}), probably "
-                          "because it was saved on another device type; training continues with fresh random "
-                          "numbers, so it will not repeat the original run exactly", UserWarning, stacklevel=3)
 
 
 def _has_conv(*modules: nn.Module) -> bool:
