@@ -112,3 +112,8 @@ def test_js_check_names_an_unreduced_divergence_and_an_error_inside():
         lesson1.check_js_divergence(per_entry)
     with pytest.raises(AssertionError, match="your function raised NameError"):
         lesson1.check_js_divergence(lambda p, q: kl(p, q))  # noqa: F821
+
+
+def test_optimal_discriminator_names_a_shape_mismatch():
+    with pytest.raises(AssertionError, match=r"D\* should have one value per point: .* shape \(5,\), got \(\)"):
+        lesson1.check_optimal_discriminator(lambda p, q: (p / (p + q)).mean())

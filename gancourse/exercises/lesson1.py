@@ -93,7 +93,8 @@ def check_optimal_discriminator(fn: Callable[[torch.Tensor, torch.Tensor], torch
     expected = torch.tensor([1.0, 0.0, 0.5, 0.8, 0.25], dtype=torch.float64)
     got = _as_tensor(call_reporting_errors(fn, p, q), "your function")
     if got.shape != expected.shape:
-        raise AssertionError(f"expected one value per point, shape {tuple(expected.shape)}, got {tuple(got.shape)}")
+        raise AssertionError(f"D* should have one value per point: for p_data and p_g of shape {tuple(p.shape)} "
+                             f"expected shape {tuple(expected.shape)}, got {tuple(got.shape)}")
     if torch.allclose(got, 1 - expected, atol=1e-6):
         raise AssertionError("you returned p_g / (p_data + p_g): D should be large where the DATA density is large")
     bad = ~torch.isclose(got, expected, atol=1e-6)
