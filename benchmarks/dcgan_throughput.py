@@ -35,10 +35,10 @@ from gancourse import preset
 from gancourse.config import TrainConfig
 from gancourse.data import load_images, make_sampler
 from gancourse.device import pick_device
+from gancourse.experiments.mixtures import lr_decay_callback
 from gancourse.metrics.images import ImageQuality, evaluate_images, load_classifier
 from gancourse.models import build_models
 from gancourse.remedies import MixtureLatent
-from gancourse.remedies.benchmark import lr_decay_callback
 from gancourse.train import Trainer
 
 

@@ -1,6 +1,6 @@
 """Does the plain GAN collapse in the papers' setting within a CPU budget, and in lesson 2's?
 
-Trains one method of ``gancourse.remedies.benchmark`` in ``PAPER_SETUP`` (VEEGAN / Metz et al.: z 256,
+Trains one method of ``gancourse.experiments.mixtures`` in ``PAPER_SETUP`` (VEEGAN / Metz et al.: z 256,
 2 x FC128 tanh, Adam beta1 0.5, lr 1e-4 for D and 1e-3 for G, batch 512) or in ``COLLAPSE_SETUP``
 (lesson 2's), for ``--steps`` steps, and prints every ``--every`` steps the protocol's score of 2,500
 samples: modes captured / % HQ / % of all samples nearest the most popular mode.
@@ -16,7 +16,8 @@ import time
 
 import torch
 
-from gancourse.remedies.benchmark import COLLAPSE_METHODS, COLLAPSE_SETUP, PAPER_SETUP, run_method
+from gancourse.experiments.collapse import COLLAPSE_METHODS, COLLAPSE_SETUP, PAPER_SETUP
+from gancourse.experiments.mixtures import run_method
 
 
 def main() -> None:

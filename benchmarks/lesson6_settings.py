@@ -1,8 +1,8 @@
 """How lesson 6's comparison settings were chosen, on tuning seeds only (the notebook reports seeds 6, 7, 8).
 
-Mixtures: the four games of ``gancourse.stabilisers`` in lesson 2's modern setting with the learning rates
+Mixtures: the four games of ``gancourse.experiments.stabilisers`` in lesson 2's modern setting with the learning rates
 decayed (lesson 2's schedule) or held constant (``--constant``), each scored for its live G and its average.
-Digits: the four games on ``ImageSetup`` with a chosen learning rate and half-life.
+Digits: the four games on ``IMAGE_SETUP`` with a chosen learning rate and half-life.
 
     python benchmarks/lesson6_settings.py mixtures --seeds 0 1 --constant
     python benchmarks/lesson6_settings.py digits --seeds 0 --lr 1e-3 --half-life 20
@@ -15,12 +15,12 @@ import argparse
 import time
 from dataclasses import replace
 
-from gancourse.remedies.benchmark import Setup, run_benchmark
-from gancourse.stabilisers import STABILISERS, ImageSetup, run_images
+from gancourse.experiments.mixtures import MixtureSetup, run_benchmark
+from gancourse.experiments.stabilisers import IMAGE_SETUP, STABILISERS, run_stabiliser_images
 
 
 def mixtures(args) -> None:
-    setup = Setup(steps=args.steps, decay_to=1.0 if args.constant else Setup().decay_to)
+    setup = MixtureSetup().replace(steps=args.steps, decay_to=1.0 if args.constant else MixtureSetup().decay_to)
     methods = [replace(m, ema_half_life=args.half_life, r1_gamma=args.r1_gamma if m.r1_gamma else 0.0)
                for m in STABILISERS.values() if m.name in args.games]
     for result in run_benchmark(["ring", "grid"], methods, args.seeds, setup, device="cpu", workers=2, progress=False):
@@ -31,8 +31,8 @@ def mixtures(args) -> None:
 
 
 def digits(args) -> None:
-    setup = ImageSetup(steps=args.steps, lr=args.lr, ema_half_life=args.half_life)
-    for r in run_images(args.games, args.seeds, setup, workers=2, device="cpu"):
+    setup = IMAGE_SETUP.replace(steps=args.steps, lr_g=args.lr, lr_d=args.lr, ema_half_life=args.half_life)
+    for r in run_stabiliser_images(args.games, args.seeds, setup, workers=2, device="cpu"):
         print(f"{r.method:12s} seed {r.seed}: live G Frechet {r.score.frechet:7.1f} P {r.score.precision:.2f} "
               f"R {r.score.recall:.2f} classes {r.score.classes} | average Frechet {r.ema_score.frechet:7.1f} "
               f"P {r.ema_score.precision:.2f} R {r.ema_score.recall:.2f} | {r.seconds:.0f}s")

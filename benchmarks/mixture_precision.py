@@ -1,7 +1,7 @@
 """How lesson 2's precision (% high-quality samples) depends on the training budget.
 
-Trains one remedy of ``gancourse.remedies.benchmark`` on the ring or the grid with the notebook's
-``Setup``, changed by ``--set field=value`` (any ``Setup`` field), and prints for every seed the
+Trains one remedy of ``gancourse.experiments.mixtures`` on the ring or the grid with the notebook's
+``MixtureSetup``, changed by ``--set field=value`` (any of its ``settings()``), and prints for every seed the
 VEEGAN / PacGAN score, the training time, and where the samples that miss the 3-std discs lie:
 just outside (3 to 6 std: modes too wide) or far (> 6 std: the "bridges" between modes).
 
@@ -19,22 +19,22 @@ import statistics
 import torch
 
 from gancourse.data import make_mixture
+from gancourse.experiments.mixtures import METHODS, MixtureSetup, run_method
 from gancourse.metrics.mixtures import nearest_mode_distance
-from gancourse.remedies.benchmark import METHODS, Setup, run_method
 
 
-def parse_setup(pairs: list[str], steps: int) -> Setup:
-    """``["batch_size=512", "beta1=0"]`` -> the notebook's ``Setup`` with those fields changed."""
-    fields = {f.name: f for f in dataclasses.fields(Setup)}
+def parse_setup(pairs: list[str], steps: int) -> MixtureSetup:
+    """``["batch_size=512", "beta1=0"]`` -> the notebook's ``MixtureSetup`` with those settings changed."""
+    settings = MixtureSetup().settings()
     changes: dict = {"steps": steps}
     for pair in pairs:
         name, sep, text = pair.partition("=")
-        if not sep or name not in fields:
-            raise SystemExit(f"--set takes field=value with a Setup field, got {pair!r}; "
-                             f"fields: {', '.join(fields)}")
-        kind = type(getattr(Setup(), name))
+        if not sep or name not in settings:
+            raise SystemExit(f"--set takes field=value with a MixtureSetup setting, got {pair!r}; "
+                             f"settings: {', '.join(settings)}")
+        kind = type(settings[name])
         changes[name] = text.lower() in ("1", "true", "yes") if kind is bool else kind(text)
-    return Setup(**changes)
+    return MixtureSetup().replace(**changes)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ someone else works in it. Not part of ``make test``: it runs pytest once per mut
 Sets:
   listed  the weak tests of issue 16, each with the breakage that the old test let through
   fixes   the fixes of issue 16 reverted one at a time: each defect's test must fail without its fix
-  hunt    further mutations of losses.py, metrics/ and remedies/ against their own tests
+  hunt    further mutations of losses.py, metrics/, remedies/ and experiments/ against their own tests
 
     .venv/bin/python benchmarks/mutation.py --set listed
     .venv/bin/python benchmarks/mutation.py --set all --only gp    # the mutations whose name contains "gp"
@@ -76,12 +76,11 @@ LISTED = [
     Mutation("cli-modes-captured-wrong", "gancourse/cli.py", '{"modes_captured": cov.modes_captured',
              '{"modes_captured": cov.num_modes',
              ("tests/test_cli.py::test_cli_end_to_end_writes_outputs_and_refuses_to_overwrite",)),
-    Mutation("frames-threads-not-restored", "gancourse/remedies/benchmark.py",
+    Mutation("workers-threads-not-restored", "gancourse/experiments/workers.py",
              "    finally:\n        torch.set_num_threads(threads)", "    finally:\n        pass",
-             ("tests/test_lesson2_metrics.py::test_training_frames_are_evenly_spaced_and_scored",)),
-    Mutation("frames-other-codes", "gancourse/remedies/frames.py", "manual_seed(cfg.seed + 1000)",
-             "manual_seed(cfg.seed + 1001)",
-             ("tests/test_lesson2_metrics.py::test_training_frames_are_evenly_spaced_and_scored",)),
+             ("tests/test_workers.py",)),
+    Mutation("evaluation-other-codes", "gancourse/experiments/core.py", "EVALUATION_SEED = 12345",
+             "EVALUATION_SEED = 12346", ("tests/test_experiments_pinned.py::test_lesson2_benchmark_rows_are_pinned",)),
     Mutation("device-auto-skips-mps", "gancourse/device.py", 'return canonical_device("mps")',
              'return torch.device("cpu")', ("tests/test_quick_paths_device.py",)),
     Mutation("device-auto-prefers-mps", "gancourse/device.py",
@@ -107,7 +106,7 @@ FIXES = [
     Mutation("revert-dashboard-untick", "gancourse/widgets/dashboard.py",
              'self.controls["batch_norm"].value = False if loss in CRITIC_LOSSES else self._initial["batch_norm"]',
              "pass", ("tests/test_widgets.py::test_critic_loss_unticks_batch_norm_and_a_tick_is_run_with_a_note",)),
-    Mutation("revert-explorer-divisors", "gancourse/remedies/widget.py",
+    Mutation("revert-explorer-divisors", "gancourse/widgets/mode_collapse.py",
              "[v for v in values if batch_size % v == 0] if remedy in _SPLITS_THE_BATCH else list(values)",
              "list(values)",
              ("tests/test_lesson2_widget.py::test_every_pack_and_group_size_offered_divides_the_batch_and_trains",)),
@@ -171,17 +170,14 @@ HUNT = [
              "y.var(dim=0, correction=1)", (_REM,)),
     Mutation("mbstd-new-weight-not-zero", "gancourse/remedies/minibatch_std.py", "        new.weight.zero_()\n",
              "        new.weight.normal_()\n", (_REM,)),
-    Mutation("lr-decay-no-hold", "gancourse/remedies/benchmark.py",
+    Mutation("lr-decay-no-hold", "gancourse/experiments/mixtures.py",
              "frac = max(0.0, (trainer.step / steps - start) / (1 - start))",
              "frac = max(0.0, (trainer.step / steps) / (1 - start))", (_REM,)),
-    Mutation("rescale-inverted", "gancourse/remedies/benchmark.py",
+    Mutation("rescale-inverted", "gancourse/experiments/mixtures.py",
              "G, D = nn.Sequential(G, Rescale(extent)), nn.Sequential(Rescale(1 / extent), D)",
              "G, D = nn.Sequential(G, Rescale(1 / extent)), nn.Sequential(Rescale(extent), D)", (_REM,)),
-    Mutation("verdict-one-standard-error", "gancourse/remedies/report.py", "k: float = 2.0) -> str:",
-             "k: float = 1.0) -> str:", (_REM, "tests/test_lesson2_metrics.py")),
-    Mutation("best-method-precision-first", "gancourse/remedies/report.py",
-             "key=lambda row: (row[1].modes[0], row[1].hq_fraction[0])",
-             "key=lambda row: (row[1].hq_fraction[0], row[1].modes[0])", ("tests/test_lesson2_metrics.py",)),
+    Mutation("verdict-one-standard-error", "gancourse/experiments/core.py", "k: float = 2.0) -> str:",
+             "k: float = 1.0) -> str:", ("tests/test_lesson2_collapse.py", "tests/test_conditional_runs.py")),
     Mutation("latent-log-sigma-not-exp", "gancourse/remedies/mixture_latent.py",
              "self.means[i] + self.log_sigma[i].exp() * z[:, 1:]", "self.means[i] + self.log_sigma[i] * z[:, 1:]",
              (_REM,)),

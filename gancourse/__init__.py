@@ -18,15 +18,14 @@ Modules, one concept each:
 - ``gancourse.plot``        sample grids, scatter over D's heatmap, training curves
 - ``gancourse.widgets``     the training ``Dashboard`` (sliders, Train/Stop/Reset, live plots, compare runs)
 - ``gancourse.exercises``   automatic checks for the lessons' exercises (``check_...``)
-- ``gancourse.remedies``    mode-collapse remedies (packing, minibatch std) and lesson 2's widget
+- ``gancourse.remedies``    mode-collapse remedies (packing, minibatch std, mixture latent), published rows
 - ``gancourse.wasserstein`` WGAN Example 1, earth mover's distance, the Kantorovich-Rubinstein dual
 - ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
-- ``gancourse.stabilisers`` lesson 6's comparison: NS-GAN, WGAN-GP, hinge + SN, R1, each with EMA; truncation
+- ``gancourse.experiments`` the lessons' measured comparisons: one ground floor (``core``: evaluation codes, mean
+                            ± SE, the two-SE verdict, ``Setup`` / ``Result``), mixture runs, one module per lesson
+                            (``collapse``, ``conditional``, ``stabilisers``), side-by-side CPU runs (``workers``)
 - ``gancourse.conditioning`` class labels through the loop: concat, AC-GAN, projection (lesson 5)
-- ``gancourse.conditional_runs`` lesson 5's runs: cGAN on the grid; concat / AC-GAN / projection on digits; AC-GAN's
-                            bias on overlapping classes
 - ``gancourse.dirac``       the Dirac-GAN: vector fields, Jacobian eigenvalues, trajectories (Mescheder et al. 2018)
-- ``gancourse.workers``     one single-threaded process per CPU core for the benchmarks' runs (``map_jobs``)
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
 - ``gancourse.device``      cuda > mps > cpu
 - ``gancourse.paths``       the dataset cache folder (``GANCOURSE_DATA``) and offline mode (``GANCOURSE_OFFLINE``)

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models.conditional import check_labels
+from ._checks import check_labels
 
 __all__ = ["Conditioning", "CONDITIONS", "condition_entry", "acgan_class_loss"]
 
@@ -93,6 +93,16 @@ class Conditioning:
     d_aux: Callable[..., torch.Tensor | float] = _no_aux
     g_aux: Callable[..., torch.Tensor | float] = _no_aux
     reference: str = ""
+
+    @property
+    def class_head(self) -> bool:
+        """Whether D has a class head whose logits predict the label (AC-GAN) instead of taking it as input.
+
+        Example:
+            >>> [name for name, entry in CONDITIONS.items() if entry.class_head]
+            ['acgan']
+        """
+        return self.discriminate is _two_heads
 
     def real_batch(self, sampler, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(x, y) of the next real batch; y is None, and ``sampler.sample`` draws it, when unconditional.

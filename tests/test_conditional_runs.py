@@ -1,4 +1,4 @@
-"""Lesson 5's runner (gancourse.conditional_runs): the setups are what the notebook says they are, the verdicts
+"""Lesson 5's runner (gancourse.experiments.conditional): the setups are what the notebook says they are, the verdicts
 follow the two-standard-error rule, the label blend is CBN with interpolated rows, and the AC-GAN bias run shows
 the published sign."""
 from __future__ import annotations
@@ -8,30 +8,28 @@ import math
 import pytest
 import torch
 
-from gancourse.conditional_runs import (
-    GridSetup,
-    ImageResult,
-    ImageSetup,
-    OverlapSetup,
-    compare,
-    generator_from_state,
-    grid_trainer,
-    image_trainer,
+from gancourse.experiments.collapse import COLLAPSE_METHODS, COLLAPSE_SETUP
+from gancourse.experiments.conditional import (
+    CONDITIONAL_IMAGE_SETUP,
+    GRID_SETUP,
+    OVERLAP_SETUP,
+    ConditionalImageResult,
+    conditional_generator,
     mix_labels,
     run_grid,
     run_overlap_one,
     score_conditional_images,
-    summarise,
 )
+from gancourse.experiments.core import summarise, verdict
+from gancourse.experiments.mixtures import build_mixture_trainer
 from gancourse.metrics import DigitClassifier, extract_features
 from gancourse.models.conditional import ConditionalBatchNorm2d, ConditionalDCGANGenerator
-from gancourse.remedies.benchmark import COLLAPSE_METHODS, COLLAPSE_SETUP, build_trainer
 
 
 def test_the_unconditional_grid_run_is_lesson_2s_collapse_setting_step_for_step():
-    setup = GridSetup(steps=3)
-    ours = grid_trainer("none", setup, seed=4, device="cpu")
-    theirs = build_trainer("grid", COLLAPSE_METHODS["GAN"], COLLAPSE_SETUP.replace(steps=3), seed=4, device="cpu")
+    ours = GRID_SETUP.replace(steps=3).trainer(seed=4, device="cpu", condition="none")
+    theirs = build_mixture_trainer("grid", COLLAPSE_METHODS["GAN"], COLLAPSE_SETUP.replace(steps=3), seed=4,
+                                   device="cpu")
     for field in ("loss", "lr_g", "lr_d", "beta1", "beta2", "batch_size", "z_dim"):
         assert getattr(ours.cfg, field) == getattr(theirs.cfg, field), field
     ours.train(progress=False), theirs.train(progress=False)
@@ -41,26 +39,27 @@ def test_the_unconditional_grid_run_is_lesson_2s_collapse_setting_step_for_step(
 
 
 def test_conditional_grid_run_gets_labelled_networks_and_scores_the_requested_mode():
-    (result,) = run_grid(["concat"], [0], GridSetup(steps=2, samples=50), workers=1, device="cpu")
-    assert result.condition == "concat" and result.labels.tolist() == [i % 25 for i in range(50)]
-    nearest = torch.cdist(result.samples, grid_trainer("concat", GridSetup(steps=1), device="cpu").sampler.mixture
-                          .centres).argmin(1)
+    (result,) = run_grid(["concat"], [0], GRID_SETUP.replace(steps=2, samples=50), workers=1, device="cpu")
+    assert result.method == "concat" and result.labels.tolist() == [i % 25 for i in range(50)]
+    grid = GRID_SETUP.replace(steps=1).trainer(device="cpu", condition="concat").sampler.mixture
+    nearest = torch.cdist(result.samples, grid.centres).argmin(1)
     assert result.on_requested_mode == pytest.approx((nearest == result.labels).double().mean().item())
-    (plain,) = run_grid(["none"], [0], GridSetup(steps=2, samples=50), workers=1, device="cpu")
+    (plain,) = run_grid(["none"], [0], GRID_SETUP.replace(steps=2, samples=50), workers=1, device="cpu")
     assert plain.on_requested_mode is None and plain.labels is None
 
 
-def test_compare_is_better_only_beyond_two_standard_errors_of_the_difference():
+def test_verdict_is_better_only_beyond_two_standard_errors_of_the_difference():
     se = 1.0 / math.sqrt(2)  # sqrt(se^2 + se^2) = 1: the threshold is a difference of 2
-    assert compare((2.01, se), (0.0, se)) == "better"
-    assert compare((1.99, se), (0.0, se)) == "on par"
-    assert compare((0.0, se), (2.01, se)) == "worse"
-    assert compare((0.0, se), (2.01, se), higher_is_better=False) == "better"
-    assert compare((1.0, float("nan")), (0.0, 0.1)) == "undecided"
+    assert verdict((2.01, se), (0.0, se)) == "better"
+    assert verdict((1.99, se), (0.0, se)) == "on par"
+    assert verdict((0.0, se), (2.01, se)) == "worse"
+    assert verdict((0.0, se), (2.01, se), higher_is_better=False) == "better"
+    assert verdict((1.0, float("nan")), (0.0, 0.1)) == "undecided (one run)"
+    assert verdict((1.0, 0.1), (0.0, float("nan"))) == "undecided (one run)"  # one seed on the other side
 
 
 def test_summarise_is_mean_and_standard_error_per_condition():
-    runs = [ImageResult(c, s, acc, {}, {}, 1.0) for c, s, acc in
+    runs = [ConditionalImageResult(c, "digits", s, 1.0, acc, {}, {}) for c, s, acc in
             (("acgan", 0, 0.2), ("acgan", 1, 0.4), ("acgan", 2, 0.6), ("projection", 0, 0.9), ("projection", 1, 0.9))]
     table = summarise(runs, {"acc": lambda r: r.label_accuracy})
     assert list(table) == ["acgan", "projection"]
@@ -97,12 +96,13 @@ def test_mix_labels_interpolates_the_batch_norm_rows_and_hits_both_labels_at_the
 
 
 def test_image_trainer_and_generator_round_trip():
-    setup = ImageSetup(steps=1, width=4, z_dim=8)
-    trainer = image_trainer("acgan", setup, device="cpu")
-    assert trainer.cfg.beta1 == 0.0 and trainer.cfg.lr_d == setup.lr
+    setup = CONDITIONAL_IMAGE_SETUP.replace(steps=1, width=4, z_dim=8)
+    trainer = setup.trainer(device="cpu", condition="acgan")
+    assert trainer.cfg.beta1 == 0.0 and trainer.cfg.lr_d == trainer.cfg.lr_g == 1e-3
     assert type(trainer.D).__name__ == "ACGANDiscriminator"
     trainer.train(progress=False)
-    G = generator_from_state(trainer.G.state_dict(), setup)
+    G = conditional_generator(ConditionalImageResult("acgan", "digits", 0, 1.0, 0.0, {}, {}, trainer.G.state_dict()),
+                              setup)
     z, y = torch.randn(4, 8), torch.tensor([0, 3, 5, 9])
     assert torch.equal(G(z, y), trainer.sample(z=z, y=y))
 
@@ -119,8 +119,8 @@ def test_scores_of_real_images_against_themselves():
 def test_acgan_bias_has_the_published_sign_in_the_notebooks_setting():
     # Tuning seed 0 (the notebook reports 6, 7, 8). Measured: AC-GAN class-0 std 0.66 and W1 0.34 / 0.85 per
     # class; projection std 1.02 and W1 0.05 / 0.17.
-    acgan = run_overlap_one("acgan", OverlapSetup(), seed=0, device="cpu")
-    projection = run_overlap_one("projection", OverlapSetup(), seed=0, device="cpu")
+    acgan = run_overlap_one("acgan", OVERLAP_SETUP, seed=0, device="cpu")
+    projection = run_overlap_one("projection", OVERLAP_SETUP, seed=0, device="cpu")
     assert acgan.std[0] < 0.85 and 0.9 < projection.std[0] < 1.1
     assert acgan.w1[0] > 2 * projection.w1[0] and acgan.w1[1] > 2 * projection.w1[1]
     inside = (acgan.samples[acgan.labels == 1].norm(dim=1) < 1.5).double().mean().item()

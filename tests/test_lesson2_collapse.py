@@ -4,18 +4,18 @@ import math
 import pytest
 import torch
 
-from gancourse.metrics.mixtures import ModeCoverage, mode_shares, summarize_coverage
-from gancourse.remedies.benchmark import RunResult
-from gancourse.remedies.frozen_d import discriminator_landscape, frozen_discriminator_demo
-from gancourse.remedies.published import PUBLISHED
-from gancourse.remedies.report import (
+from gancourse.experiments.collapse import (
     against_baseline,
     best_published,
     collapsed,
     compare_with_published,
-    verdict,
     verdict_lines,
 )
+from gancourse.experiments.core import verdict
+from gancourse.experiments.frozen_d import discriminator_landscape, frozen_discriminator_demo
+from gancourse.experiments.mixtures import MixtureResult
+from gancourse.metrics.mixtures import ModeCoverage, mode_shares, summarize_coverage
+from gancourse.remedies.published import PUBLISHED
 
 # --- mode shares ------------------------------------------------------------------------------------
 
@@ -84,8 +84,8 @@ def test_verdict_is_better_only_beyond_two_standard_errors_of_the_difference():
     assert verdict((95.0, 0.65), 93.6) == "better"
     assert verdict((92.0, 0.7), 93.6) == "worse"
     # the paper's own standard error widens the bar: sqrt(0.6^2 + 0.8^2) = 1, bar 2
-    assert verdict((95.5, 0.6), 93.6, theirs_se=0.8) == "on par"
-    assert verdict((95.7, 0.6), 93.6, theirs_se=0.8) == "better"
+    assert verdict((95.5, 0.6), (93.6, 0.8)) == "on par"
+    assert verdict((95.7, 0.6), (93.6, 0.8)) == "better"
     # lower is better for the reverse KL
     assert verdict((0.01, 0.01), 0.04, higher_is_better=False) == "better"
     assert verdict((0.05, 0.01), 0.04, higher_is_better=False) == "on par"
@@ -110,7 +110,7 @@ def test_best_published_is_chosen_by_value_per_column_including_pacgans_ali_row(
 
 def _runs(data, method, modes, hqs, kls):
     k = 8 if data == "ring" else 25
-    return [RunResult(data, method, seed, ModeCoverage(m, k, h, kl, [1] * k), 1.0)
+    return [MixtureResult(method, data, seed, 1.0, ModeCoverage(m, k, h, kl, [1] * k))
             for seed, (m, h, kl) in enumerate(zip(modes, hqs, kls))]
 
 
@@ -141,7 +141,7 @@ def test_against_baseline_counts_both_standard_errors():
 
 
 def _traced(trace):
-    return RunResult("grid", "GAN", 0, ModeCoverage(1, 25, 0.0, 0.0, [0] * 25), 1.0, trace=trace)
+    return MixtureResult("GAN", "grid", 0, 1.0, ModeCoverage(1, 25, 0.0, 0.0, [0] * 25), trace=trace)
 
 
 def test_collapsed_needs_few_modes_and_a_pile_at_every_late_step():

@@ -2,16 +2,11 @@
 import math
 
 import pytest
-import torch
 
-from gancourse.config import TrainConfig
-from gancourse.data import make_mixture
-from gancourse.metrics import mode_coverage
+from gancourse.experiments.collapse import results_table, summarize_results
+from gancourse.experiments.mixtures import MixtureResult
 from gancourse.metrics.mixtures import ModeCoverage, mean_and_standard_error, summarize_coverage
-from gancourse.remedies.benchmark import RunResult
-from gancourse.remedies.frames import training_frames
 from gancourse.remedies.published import PUBLISHED, published
-from gancourse.remedies.report import best_method, results_table, summarize_results
 
 
 def _cov(modes, hq, kl, k=8):
@@ -38,7 +33,7 @@ def test_summarize_coverage_and_its_text():
 
 
 def _result(data, method, seed, modes, hq, kl):
-    return RunResult(data, method, seed, _cov(modes, hq, kl, 8 if data == "ring" else 25), 1.0)
+    return MixtureResult(method, data, seed, 1.0, _cov(modes, hq, kl, 8 if data == "ring" else 25))
 
 
 RESULTS = [_result("ring", "GAN", 0, 6, 0.9, 0.3), _result("ring", "GAN", 1, 8, 0.8, 0.1),
@@ -47,15 +42,10 @@ RESULTS = [_result("ring", "GAN", 0, 6, 0.9, 0.3), _result("ring", "GAN", 1, 8, 
            _result("grid", "PacGAN2", 0, 25, 0.4, 0.05), _result("grid", "PacGAN2", 1, 24, 0.45, 0.06)]
 
 
-def test_summaries_and_best_method_prefer_modes_then_precision():
+def test_summaries_are_per_dataset_and_method():
     summaries = summarize_results(RESULTS)
-    assert summaries[("ring", "GAN")].modes == (7.0, 1.0)
-    assert best_method(RESULTS, "ring")[0] == "PacGAN2"  # 8 modes beats 7 despite lower HQ
-    assert best_method(RESULTS, "grid")[0] == "PacGAN2"
-    tie = [_result("ring", "A", 0, 8, 0.9, 0.0), _result("ring", "B", 0, 8, 0.95, 0.0)]
-    assert best_method(tie, "ring")[0] == "B"
-    with pytest.raises(ValueError, match="no results"):
-        best_method(RESULTS, "spiral")
+    assert list(summaries) == [("ring", "GAN"), ("ring", "PacGAN2"), ("grid", "GAN"), ("grid", "PacGAN2")]
+    assert summaries[("ring", "GAN")].modes == (7.0, 1.0) and summaries[("grid", "PacGAN2")].n == 2
 
 
 def test_results_table_rows_and_published_numbers():
@@ -81,23 +71,3 @@ def test_published_rows_match_the_references():
         published("moons")
 
 
-def test_training_frames_are_evenly_spaced_and_scored():
-    cfg = TrainConfig(steps=30, z_dim=4, batch_size=32, device="cpu")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        trainer, frames = training_frames("grid", cfg, frames=3, points=200)
-        assert torch.get_num_threads() == 2  # trained on one CPU thread, then the caller's setting is back
-    finally:
-        torch.set_num_threads(threads)
-    assert [f.step for f in frames] == [10, 20, 30] and trainer.step == 30
-    assert all(f.points.shape == (200, 2) and f.coverage.num_modes == 25 for f in frames)
-    assert not torch.equal(frames[0].points, frames[-1].points)  # G moved
-    # The last frame is the final generator on the frames' fixed codes, scored by mode_coverage.
-    z = torch.randn(200, 4, generator=torch.Generator().manual_seed(cfg.seed + 1000))
-    assert torch.equal(frames[-1].points, trainer.sample(z=z))
-    grid = make_mixture("grid")
-    for frame in frames:
-        assert frame.coverage == mode_coverage(frame.points, grid.centres, grid.std)
-    with pytest.raises(ValueError, match="frames"):
-        training_frames("ring", cfg, frames=0)

@@ -3,10 +3,10 @@ import time
 
 import pytest
 
-from gancourse.remedies.benchmark import Setup, build_trainer
-from gancourse.remedies.widget import REMEDIES, ModeCollapseExplorer, remedy_method, strength_choices
+from gancourse.experiments.mixtures import MixtureSetup, build_mixture_trainer
+from gancourse.widgets.mode_collapse import REMEDIES, ModeCollapseExplorer, remedy_method, strength_choices
 
-SMALL = Setup(batch_size=32, z_dim=4, g_width=16, d_width=16)
+SMALL = MixtureSetup().replace(batch_size=32, z_dim=4, width=16)
 
 
 def test_remedy_method_maps_strength_to_the_right_knob():
@@ -55,7 +55,7 @@ def test_every_pack_and_group_size_offered_divides_the_batch_and_trains(remedy, 
     assert offered == [m for m in range(low, high + 1) if batch_size % m == 0]  # none that works is left out
     for strength in offered:  # each value the slider offers trains
         ex.strength.value = strength
-        trainer = build_trainer("grid", ex.method(), setup.replace(steps=1), device="cpu")
+        trainer = build_mixture_trainer("grid", ex.method(), setup.replace(steps=1), device="cpu")
         trainer.train_step()
     with pytest.raises(ValueError, match=r"3 does not divide the batch of 128; valid choices: 2, 4, 8"):
         ModeCollapseExplorer(remedy="PacGAN", strength=3, device="cpu")

@@ -9,6 +9,16 @@ from torch import nn
 from gancourse import losses
 from gancourse.config import TrainConfig
 from gancourse.data import MixtureSampler, ring_of_gaussians
+from gancourse.experiments.mixtures import (
+    METHODS,
+    MixtureSetup,
+    Rescale,
+    build_mixture_trainer,
+    evaluate,
+    lr_decay_callback,
+    run_benchmark,
+    run_method,
+)
 from gancourse.models import build_models
 from gancourse.models.mlp import MLPDiscriminator
 from gancourse.remedies import (
@@ -18,16 +28,6 @@ from gancourse.remedies import (
     minibatch_std,
     pack_samples,
     with_minibatch_std,
-)
-from gancourse.remedies.benchmark import (
-    METHODS,
-    Rescale,
-    Setup,
-    build_trainer,
-    evaluate,
-    lr_decay_callback,
-    run_benchmark,
-    run_method,
 )
 from gancourse.train import Trainer
 
@@ -85,7 +85,7 @@ def test_mixture_latent_checks_the_code_shape():
 
 
 def test_mixture_latent_method_trains_means_and_scales_in_the_unchanged_loop():
-    t = build_trainer("grid", "mixture latent", Setup(steps=5, batch_size=16), device="cpu")
+    t = build_mixture_trainer("grid", "mixture latent", MixtureSetup().replace(steps=5, batch_size=16), device="cpu")
     latent = next(m for m in t.G.modules() if isinstance(m, MixtureLatent))
     assert latent.components == METHODS["mixture latent"].latent_components and latent.z_dim == t.cfg.z_dim
     # G's network takes one input fewer than the code: the first entry only picks the component
@@ -336,47 +336,48 @@ def test_rescale_and_lr_decay_schedule():
 
 
 def test_build_trainer_wires_each_method():
-    setup = Setup(steps=3, batch_size=16)
-    t = build_trainer("grid", "PacGAN4", setup, device="cpu")
+    setup = MixtureSetup().replace(steps=3, batch_size=16)
+    t = build_mixture_trainer("grid", "PacGAN4", setup, device="cpu")
     assert isinstance(t.D, PackedDiscriminator) and t.D.pack == 4
-    unrolled = build_trainer("ring", "unrolled GAN (5 steps)", setup, device="cpu")
+    unrolled = build_mixture_trainer("ring", "unrolled GAN (5 steps)", setup, device="cpu")
     assert unrolled.cfg.unroll_steps == 5
     # the unrolled GAN keeps its own Adam settings; every other method takes the setup's
     assert (unrolled.cfg.beta1, unrolled.cfg.beta2, unrolled.cfg.lr_g) == (0.5, 0.999, 2e-3)
     assert unrolled.opt_d.param_groups[0]["betas"] == (0.5, 0.999)
-    plain = build_trainer("ring", "GAN", setup.replace(lr_g=3e-3, beta1=0.1), device="cpu")
+    plain = build_mixture_trainer("ring", "GAN", setup.replace(lr_g=3e-3, beta1=0.1), device="cpu")
     assert (plain.cfg.lr_g, plain.cfg.beta1, plain.opt_g.param_groups[0]["lr"]) == (3e-3, 0.1, 3e-3)
-    wgan = build_trainer("ring", "WGAN-GP", setup, device="cpu")
+    wgan = build_mixture_trainer("ring", "WGAN-GP", setup, device="cpu")
     assert wgan.cfg.loss == "wgan-gp" and wgan.cfg.n_critic == 5
-    mb = build_trainer("ring", "minibatch std", setup, device="cpu")
+    mb = build_mixture_trainer("ring", "minibatch std", setup, device="cpu")
     assert any(isinstance(m, MinibatchStd) for m in mb.D.modules())
     # grid points span +-4: the networks see them divided by 4; latent codes are scaled on the way in
     assert t.D.inner[0].factor == 0.25 and t.G[1].factor == 4.0
     assert t.G[0][0].factor == setup.latent_scale
-    ring = build_trainer("ring", "GAN", setup.replace(latent_scale=1.0), device="cpu")
+    ring = build_mixture_trainer("ring", "GAN", setup.replace(latent_scale=1.0), device="cpu")
     assert ring.G[1].factor == 1.0 and isinstance(ring.G[0], nn.Module) and not isinstance(ring.G[0], nn.Sequential)
     with pytest.raises(ValueError, match="unknown method"):
-        build_trainer("ring", "VEEGAN", setup)
+        build_mixture_trainer("ring", "VEEGAN", setup)
     with pytest.raises(ValueError, match="'ring' or 'grid'"):
-        build_trainer("spiral", "GAN", setup)
+        build_mixture_trainer("spiral", "GAN", setup)
 
 
 def test_same_seed_same_initial_generator_across_methods():
-    a = build_trainer("ring", "GAN", Setup(steps=1), seed=3, device="cpu")
-    b = build_trainer("ring", "PacGAN2", Setup(steps=1), seed=3, device="cpu")
+    a = build_mixture_trainer("ring", "GAN", MixtureSetup().replace(steps=1), seed=3, device="cpu")
+    b = build_mixture_trainer("ring", "PacGAN2", MixtureSetup().replace(steps=1), seed=3, device="cpu")
     for p, q in zip(a.G.parameters(), b.G.parameters()):
         assert torch.equal(p, q)
     assert evaluate(a, "ring").hq_fraction == evaluate(b, "ring").hq_fraction
 
 
 def test_run_method_records_a_trace_and_run_benchmark_covers_every_combination():
-    r = run_method("ring", "GAN", Setup(steps=40, samples=300), seed=1, device="cpu", trace_every=20)
+    r = run_method("ring", "GAN", MixtureSetup().replace(steps=40, samples=300), seed=1, device="cpu", trace_every=20)
     assert [step for step, *_ in r.trace] == [20, 40]
     assert all(0 <= modes <= 8 and 0 <= hq <= 1 and 1 / 8 <= top <= 1 for _, modes, hq, top in r.trace)
     # the trace scores the same fixed codes as the final score: its last entry is the final score
     assert len(r.frames) == 2 and r.frames[-1].shape == (300, 2) and torch.equal(r.frames[-1], r.samples)
     assert r.trace[-1][1:3] == (r.coverage.modes_captured, r.coverage.hq_fraction)
-    res = run_benchmark(["ring", "grid"], ["GAN", "PacGAN2"], [0, 1], Setup(steps=2), device="cpu", progress=False)
+    res = run_benchmark(["ring", "grid"], ["GAN", "PacGAN2"], [0, 1], MixtureSetup().replace(steps=2), device="cpu",
+                        progress=False)
     assert [(r.data, r.method, r.seed) for r in res][:3] == [("ring", "GAN", 0), ("ring", "GAN", 1),
                                                              ("ring", "PacGAN2", 0)]
     assert len(res) == 8 and {r.coverage.num_modes for r in res} == {8, 25}
@@ -387,7 +388,7 @@ def test_two_worker_processes_give_the_same_results_as_one_and_threads_are_resto
     import torch as _torch
 
     threads = _torch.get_num_threads()
-    setup = Setup(steps=15, batch_size=32, z_dim=4, g_width=16, d_width=16)
+    setup = MixtureSetup().replace(steps=15, batch_size=32, z_dim=4, g_width=16, d_width=16)
     one = run_benchmark(["ring"], ["GAN", "PacGAN2"], [0, 1], setup, device="cpu", workers=1, progress=False)
     assert _torch.get_num_threads() == threads
     two = run_benchmark(["ring"], ["GAN", "PacGAN2"], [0, 1], setup, device="cpu", workers=2, progress=False)
@@ -401,22 +402,22 @@ def test_two_worker_processes_give_the_same_results_as_one_and_threads_are_resto
 
 
 def test_collapse_setup_differs_from_the_papers_only_where_documented():
-    from dataclasses import fields
-
-    from gancourse.remedies.benchmark import COLLAPSE_METHODS, COLLAPSE_SETUP, PAPER_SETUP
+    from gancourse.experiments.collapse import COLLAPSE_METHODS, COLLAPSE_SETUP, PAPER_SETUP
 
     # REFERENCES.md: z 256, 2 x FC128 tanh, Adam beta1 0.5, D lr 1e-4, G lr 1e-3, batch 512, 25k iterations
     paper = PAPER_SETUP
-    assert (paper.z_dim, paper.g_width, paper.g_depth, paper.d_width, paper.d_depth) == (256, 128, 2, 128, 2)
+    assert (paper.z_dim, paper.width, paper.g_depth, paper.d_depth) == (256, 128, 2, 2)
     assert (paper.g_activation, paper.d_activation) == ("tanh", "tanh")
     assert (paper.beta1, paper.lr_d, paper.lr_g, paper.batch_size, paper.steps) == (0.5, 1e-4, 1e-3, 512, 25_000)
     assert (paper.rescale, paper.latent_scale, paper.decay_to) == (False, 1.0, 1.0)
-    changed = {f.name for f in fields(paper) if getattr(paper, f.name) != getattr(COLLAPSE_SETUP, f.name)}
+    ours = COLLAPSE_SETUP.settings()
+    changed = {name for name, value in paper.settings().items() if value != ours[name]}
     assert changed == {"steps", "batch_size", "z_dim", "g_activation", "d_activation"}
     # every collapse-setting method trains with that setting's Adam, the unrolled GAN included
     for method in COLLAPSE_METHODS.values():
         assert method.adam(COLLAPSE_SETUP) == {"lr_g": 1e-3, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.999}
-    t = build_trainer("ring", COLLAPSE_METHODS["unrolled GAN (5 steps)"], COLLAPSE_SETUP.replace(steps=2), device="cpu")
+    unrolled = COLLAPSE_METHODS["unrolled GAN (5 steps)"]
+    t = build_mixture_trainer("ring", unrolled, COLLAPSE_SETUP.replace(steps=2), device="cpu")
     assert t.cfg.unroll_steps == 5 and t.opt_d.param_groups[0]["lr"] == 1e-4
     # constant learning rates: the schedule with decay_to = 1 leaves them alone
     t.train(progress=False)
@@ -425,10 +426,10 @@ def test_collapse_setup_differs_from_the_papers_only_where_documented():
 
 
 def test_seconds_per_run_averages_over_datasets_and_seeds():
+    from gancourse.experiments.mixtures import MixtureResult, seconds_per_run
     from gancourse.metrics.mixtures import ModeCoverage
-    from gancourse.remedies.benchmark import RunResult, seconds_per_run
 
     cov = ModeCoverage(8, 8, 1.0, 0.0, [1] * 8)
-    runs = [RunResult("ring", "GAN", 0, cov, 1.0), RunResult("grid", "GAN", 1, cov, 2.0),
-            RunResult("ring", "WGAN-GP", 0, cov, 9.0)]
+    runs = [MixtureResult("GAN", "ring", 0, 1.0, cov), MixtureResult("GAN", "grid", 1, 2.0, cov),
+            MixtureResult("WGAN-GP", "ring", 0, 9.0, cov)]
     assert seconds_per_run(runs) == {"GAN": 1.5, "WGAN-GP": 9.0}

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from gancourse.workers import check_workers, map_jobs
+from gancourse.experiments.workers import check_workers, map_jobs, one_cpu_thread
 
 
 def threads_and_square(job: tuple) -> tuple[int, int]:
@@ -26,3 +26,19 @@ def test_two_workers_give_the_results_of_one_in_order_each_on_one_thread():
 def test_a_bad_number_of_workers_is_named(bad):
     with pytest.raises(ValueError, match="workers must be an integer >= 1"):
         check_workers(bad)
+
+
+def test_one_cpu_thread_gives_one_thread_inside_and_restores_the_callers_count():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_cpu_thread(torch.device("cpu")):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), one_cpu_thread(torch.device("cpu")):
+            raise RuntimeError("a failed run restores the count too")
+        assert torch.get_num_threads() == 2
+        with one_cpu_thread(torch.device("meta")):  # not a CPU: torch's threads are left alone
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -20,7 +20,6 @@ import hashlib
 import math
 import operator
 import os
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ import torch.nn.functional as F
 
 from gancourse.paths import data_dir, write_atomically
 
-__all__ = ["DIGITS_VERSION", "render_digits", "load_digits", "list_digit_fonts"]
+__all__ = ["DIGITS_VERSION", "render_digits", "load_digits"]
 
 # Bump whenever the pictures change for a given seed, so stale caches are never reused.
 DIGITS_VERSION = 1
@@ -266,17 +265,6 @@ def _templates() -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
         raise RuntimeError(f"no usable digit font found in {_font_dir()}")
     templates = torch.cat(per_font, dim=1).contiguous()
     return templates, _half_extents(templates), tuple(names)
-
-
-def list_digit_fonts() -> list[str]:
-    """The file names of the matplotlib fonts that ``digits`` renders its glyphs from.
-
-    Example:
-        >>> fonts = list_digit_fonts()
-        >>> "DejaVuSans.ttf" in fonts and len(fonts) >= 10
-        True
-    """
-    return list(_templates()[2])
 
 
 @functools.lru_cache(maxsize=1)

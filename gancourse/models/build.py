@@ -63,7 +63,8 @@ def critic_norm_problem(loss: str | None, d_norm: str | None) -> str | None:
 def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, width: int | None = None,
                  depth: int = 2, g_norm: str | None = None, d_norm: str | None = None,
                  activation: str | None = None, loss: str | None = None, spectral_norm: bool = False,
-                 condition: str = "none", num_classes: int | None = None) -> tuple[nn.Module, nn.Module]:
+                 condition: str = "none", num_classes: int | None = None, d_activation: str | None = None,
+                 pack: int = 1) -> tuple[nn.Module, nn.Module]:
     """Return ``(G, D)`` for ``model`` in ``MODELS`` and one example's ``data_shape``.
 
     ``width`` is hidden units (MLP, default 128 for 2-D and 512 for images) or base channels
@@ -78,6 +79,9 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     ``condition`` other than "none" (``gancourse.conditioning.CONDITIONS``) builds a class-conditional pair
     for ``num_classes`` labels (``models.conditional``): G(z, y) (an MLP with a label embedding joined to z,
     or a DCGAN with class-conditional batch norm) and D conditioned by "concat", "acgan" or "projection".
+    MLPs only: ``d_activation`` is D's own activation (None: ``activation``, else LeakyReLU), and ``pack`` = m > 1
+    makes D's input m examples side by side, PacGAN's packed D (Lin et al. 2018; wrap it in
+    ``remedies.PackedDiscriminator``).
 
     Example:
         >>> import torch
@@ -96,12 +100,18 @@ def build_models(model: str, data_shape: tuple[int, ...], *, z_dim: int = 64, wi
     """
     if not isinstance(spectral_norm, bool):
         raise ValueError(f"spectral_norm must be True or False, got spectral_norm={spectral_norm!r}")
+    pack = positive_int("pack", pack)
+    if model != "mlp" and (pack > 1 or d_activation is not None):
+        raise ValueError(f"pack and d_activation are for model 'mlp', got model={model!r} with pack={pack!r}, "
+                         f"d_activation={d_activation!r}")
     G, D = _build_pair(model, data_shape, z_dim=z_dim, width=width, depth=depth, g_norm=g_norm, d_norm=d_norm,
-                       activation=activation, loss=loss, condition=condition, num_classes=num_classes)
+                       activation=activation, loss=loss, condition=condition, num_classes=num_classes,
+                       d_activation=d_activation, pack=pack)
     return G, (with_spectral_norm(D) if spectral_norm else D)
 
 
-def _build_pair(model, data_shape, *, z_dim, width, depth, g_norm, d_norm, activation, loss, condition, num_classes):
+def _build_pair(model, data_shape, *, z_dim, width, depth, g_norm, d_norm, activation, loss, condition, num_classes,
+                d_activation=None, pack=1):
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; valid choices: {', '.join(MODELS)}")
     z_dim = positive_int("z_dim", z_dim)
@@ -130,8 +140,8 @@ def _build_pair(model, data_shape, *, z_dim, width, depth, g_norm, d_norm, activ
             G = ConditionalMLPGenerator(z_dim, data_shape, K, width, depth, activation or "relu", g_norm)
         else:
             G = MLPGenerator(z_dim, data_shape, width, depth, activation or "relu", g_norm)
-        d_shape = (math.prod(data_shape) + extra,) if extra else data_shape
-        D = MLPDiscriminator(d_shape, width, depth, activation or "leaky_relu", d_norm)
+        d_shape = (pack * math.prod(data_shape) + extra,) if extra or pack > 1 else data_shape
+        D = MLPDiscriminator(d_shape, width, depth, d_activation or activation or "leaky_relu", d_norm)
     else:
         if not is_image or data_shape[1] != data_shape[2]:
             raise ValueError(f"model 'dcgan' needs square images (C, H, W), got data_shape={data_shape}; "

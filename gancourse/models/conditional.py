@@ -22,7 +22,7 @@ D, three ways (``gancourse.conditioning`` is the registry the training loop look
 
 phi is the unconditional D's network up to its last layer, flattened (``discriminator_trunk``); psi is that
 last layer as a Linear map (DCGAN's last convolution covers its whole input, so it is one).
-Labels are int64 class indices of shape (N,) in 0..K-1 on the batch's device; ``check_labels`` says what
+Labels are int64 class indices of shape (N,) in 0..K-1 on the batch's device; ``_checks.check_labels`` says what
 is wrong with any other (a ``ValueError`` before anything is computed).
 """
 from __future__ import annotations
@@ -33,46 +33,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._checks import check_labels
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["check_labels", "ConditionalBatchNorm2d", "ConditionalMLPGenerator", "ConditionalDCGANGenerator",
+__all__ = ["ConditionalBatchNorm2d", "ConditionalMLPGenerator", "ConditionalDCGANGenerator",
            "discriminator_trunk", "ConcatDiscriminator", "ACGANDiscriminator", "ProjectionDiscriminator",
            "D_CONDITIONINGS", "conditional_discriminator"]
-
-
-def check_labels(y: object, n: int, num_classes: int, device: torch.device | str | None = None,
-                 values: bool = True) -> torch.Tensor:
-    """``y`` as int64 if it holds ``n`` class labels in 0..num_classes-1 on ``device``, else ``ValueError``.
-
-    ``values=False`` skips the range check, which reads ``y`` back from the device: the models skip it on
-    an accelerator (it would make every forward pass wait for the GPU) and under ``torch.compile``.
-
-    Example:
-        >>> check_labels(torch.tensor([0, 2]), 2, num_classes=3).tolist()
-        [0, 2]
-        >>> check_labels(torch.tensor([0, 3]), 2, num_classes=3)
-        Traceback (most recent call last):
-        ValueError: labels y must be class indices in 0..2 (num_classes=3), got values from 0 to 3
-        >>> check_labels(torch.tensor([0.0, 1.0]), 2, num_classes=3)
-        Traceback (most recent call last):
-        ValueError: labels y must be integer class indices (torch.int64), got dtype torch.float32
-    """
-    if not isinstance(y, torch.Tensor):
-        raise ValueError(f"labels y must be a tensor of {n} int64 class indices, got {type(y).__name__}")
-    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
-        raise ValueError(f"labels y must be integer class indices (torch.int64), got dtype {y.dtype}")
-    if tuple(y.shape) != (n,):
-        raise ValueError(f"labels y must have shape ({n},), one label per example of the batch, "
-                         f"got shape {tuple(y.shape)}")
-    if device is not None and y.device != torch.device(device):
-        raise ValueError(f"labels y are on {y.device} but the batch is on {device}; move them with y.to(x.device)")
-    if values and n > 0:
-        low, high = int(y.min()), int(y.max())
-        if low < 0 or high >= num_classes:
-            raise ValueError(f"labels y must be class indices in 0..{num_classes - 1} (num_classes={num_classes}), "
-                             f"got values from {low} to {high}")
-    return y.long()
 
 
 def _check(y: object, x: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -4,12 +4,10 @@
 - ``minibatch_std``  minibatch standard deviation layer (Karras et al. 2018)
 - unrolled GAN       Metz et al. 2017: ``TrainConfig(unroll_steps=K)`` (in ``gancourse.train``)
 - ``mixture_latent`` DeLiGAN's mixture-of-Gaussians latent (Gurumurthy et al. 2017): no bridges between modes
-- ``benchmark``      every method with the same networks, budget and seeds, scored on the ring and grid;
-                     ``PAPER_SETUP`` (VEEGAN / Metz), ``COLLAPSE_SETUP`` (where the plain GAN collapses)
-- ``frozen_d``       the generator's best response to a frozen discriminator: a pile that D's answer moves
-- ``published``      the published VEEGAN / PacGAN / GDPP rows;  ``report``: the results table and the
-                     verdicts (two standard errors) against the best published value of each column
-- ``frames``         snapshots of a run (mode hopping);  ``widget``: ``ModeCollapseExplorer``
+- ``published``      the published VEEGAN / PacGAN / GDPP rows
+
+Lesson 2's measurements of them are in ``gancourse.experiments`` (``mixtures``, ``collapse``, ``frozen_d``) and
+its explorer widget is ``gancourse.widgets.mode_collapse.ModeCollapseExplorer``.
 """
 from __future__ import annotations
 

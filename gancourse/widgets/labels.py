@@ -13,7 +13,7 @@ import ipywidgets as W
 import torch
 from matplotlib.figure import Figure
 
-from ..conditional_runs import mix_labels
+from ..experiments.conditional import mix_labels
 from .render import figure_png
 
 __all__ = ["LabelPicker"]

@@ -7,7 +7,7 @@ so it behaves the same on ipywidgets 7.7 (Colab) and 8.x.
 
 Example (in a notebook)::
 
-    from gancourse.remedies.widget import ModeCollapseExplorer
+    from gancourse.widgets.mode_collapse import ModeCollapseExplorer
     explorer = ModeCollapseExplorer(data="grid", remedy="PacGAN", strength=4)
     explorer                   # controls, Train / Stop, live plots
     explorer.run(wait=True)    # the same as clicking Train, but blocks (tests, nbval)
@@ -22,11 +22,18 @@ import torch
 from matplotlib.figure import Figure
 
 from ..data import make_mixture
+from ..experiments.mixtures import (
+    LATENT_COMPONENTS,
+    UNROLLED_ADAM,
+    Method,
+    MixtureSetup,
+    build_mixture_trainer,
+    evaluate,
+)
 from ..metrics.mixtures import ModeCoverage
 from ..plot import FAKE_COLOR, REAL_COLOR
 from ..train import Trainer, TrainingDiverged
-from ..widgets.render import figure_png
-from .benchmark import LATENT_COMPONENTS, UNROLLED_ADAM, Method, Setup, build_trainer, evaluate
+from .render import figure_png
 
 __all__ = ["ModeCollapseExplorer", "REMEDIES", "remedy_method", "strength_choices", "ExplorerRun"]
 
@@ -42,6 +49,15 @@ REMEDIES: dict[str, tuple[str, int, int, int] | None] = {
 
 _SPLITS_THE_BATCH = ("PacGAN", "minibatch std")
 """Remedies whose strength splits the batch: packs of m samples, groups of G for the statistic."""
+
+_BUILDERS = {
+    # remedy: its benchmark Method at a given strength (looked up by name, like REMEDIES)
+    "PacGAN": lambda m: Method(f"PacGAN{m}", pack=m),
+    "minibatch std": lambda g: Method(f"minibatch std (groups of {g})", minibatch_std=True, group_size=g),
+    "unrolled GAN": lambda k: Method(f"unrolled GAN ({k} steps)", unroll_steps=k, **UNROLLED_ADAM),
+    "WGAN-GP": lambda n: Method(f"WGAN-GP (n_critic {n})", loss="wgan-gp", n_critic=n),
+    "mixture latent": lambda k: Method(f"mixture latent (K={k})", latent_components=k),
+}
 
 
 def strength_choices(remedy: str, batch_size: int = 128) -> list[int]:
@@ -82,15 +98,7 @@ def remedy_method(remedy: str, strength: int | None = None) -> Method:
     strength = default if strength is None else strength
     if isinstance(strength, bool) or not isinstance(strength, int) or not low <= strength <= high:
         raise ValueError(f"{remedy} {label} must be an integer in [{low}, {high}], got {strength!r}")
-    if remedy == "PacGAN":
-        return Method(f"PacGAN{strength}", pack=strength)
-    if remedy == "minibatch std":
-        return Method(f"minibatch std (groups of {strength})", minibatch_std=True, group_size=strength)
-    if remedy == "unrolled GAN":
-        return Method(f"unrolled GAN ({strength} steps)", unroll_steps=strength, **UNROLLED_ADAM)
-    if remedy == "mixture latent":
-        return Method(f"mixture latent (K={strength})", latent_components=strength)
-    return Method(f"WGAN-GP (n_critic {strength})", loss="wgan-gp", n_critic=strength)
+    return _BUILDERS[remedy](strength)
 
 
 @dataclass
@@ -114,7 +122,7 @@ class ModeCollapseExplorer:
     """Dataset, remedy, strength, steps and seed controls; Train / Stop; a live picture of the samples
     and of the modes-captured curve, with earlier runs drawn for comparison.
 
-    ``setup`` is the shared benchmark ``Setup`` (default ``Setup()``; its ``steps`` is replaced by
+    ``setup`` is the shared benchmark ``MixtureSetup`` (default ``MixtureSetup()``; its ``steps`` is replaced by
     the steps slider); ``plot_every`` is the period, in steps, of the coverage measurement (1,000
     samples) and redraw. The strength slider offers ``strength_choices(remedy, setup.batch_size)``.
 
@@ -128,12 +136,12 @@ class ModeCollapseExplorer:
     """
 
     def __init__(self, data: str = "grid", remedy: str = "GAN", strength: int | None = None, *,
-                 steps: int = 2000, seed: int = 0, setup: Setup | None = None, plot_every: int | None = None,
+                 steps: int = 2000, seed: int = 0, setup: MixtureSetup | None = None, plot_every: int | None = None,
                  device: str = "auto") -> None:
         if data not in ("ring", "grid"):
             raise ValueError(f"data must be 'ring' or 'grid', got {data!r}")
         remedy_method(remedy, strength)  # validates remedy and strength
-        self.setup = setup if setup is not None else Setup()
+        self.setup = setup if setup is not None else MixtureSetup()
         choices = strength_choices(remedy, self.setup.batch_size)
         if strength is not None and choices and strength not in choices:
             raise ValueError(f"{remedy} {REMEDIES[remedy][0]} {strength} does not divide the batch of "
@@ -202,8 +210,8 @@ class ModeCollapseExplorer:
         run = ExplorerRun(label=f"{method.name}, seed {seed}", data=data)
         self.runs.append(run)
         self._stop = False
-        trainer = build_trainer(data, method, self.setup.replace(steps=steps), seed, device=self.device,
-                                callbacks=[lambda t: self._on_progress(t, run, every)], callback_every=every)
+        trainer = build_mixture_trainer(data, method, self.setup.replace(steps=steps), seed, device=self.device,
+                                        callbacks=[lambda t: self._on_progress(t, run, every)], callback_every=every)
         self._trainer = trainer
         self.train_button.disabled, self.stop_button.disabled = True, False
         self.message.value = f"training {run.label} on the {data} ..."

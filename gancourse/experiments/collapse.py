@@ -1,24 +1,60 @@
-"""The lesson-2 results table: the course's runs (mean ± standard error over seeds) printed next to
-the published rows of VEEGAN, PacGAN and GDPP (``published.PUBLISHED``)."""
+"""Lesson 2's comparison: the remedies for mode collapse against the plain GAN, in the setting where it collapses
+(``COLLAPSE_SETUP``), and the course's modern setting against the published VEEGAN / PacGAN / GDPP rows.
+
+What it compares is all this module says: the settings (``PAPER_SETUP``, ``COLLAPSE_SETUP``), the methods
+(``COLLAPSE_METHODS``, chosen from ``mixtures.METHODS``), the collapse verdict (``collapsed``) and the tables and
+verdicts (mean ± standard error over seeds, ``core.verdict``) against the plain GAN and the published rows
+(``remedies.published.PUBLISHED``). The runs themselves are ``experiments.mixtures.run_benchmark``.
+"""
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..metrics.mixtures import CoverageSummary, summarize_coverage
-from .benchmark import RunResult, seconds_per_run
-from .published import PUBLISHED, PublishedResult, published
+from ..remedies.published import PUBLISHED, PublishedResult, published
+from .core import pm, verdict
+from .mixtures import METHODS, Method, MixtureResult, MixtureSetup, seconds_per_run
 
-__all__ = ["summarize_results", "results_table", "best_method", "verdict", "best_published", "compare_with_published",
-           "verdict_lines", "against_baseline", "collapsed", "COLUMNS"]
+__all__ = ["PAPER_SETUP", "COLLAPSE_SETUP", "COLLAPSE_METHODS", "summarize_results", "results_table",
+           "best_published", "compare_with_published", "verdict_lines", "against_baseline", "collapsed", "COLUMNS"]
+
+PAPER_SETUP = MixtureSetup().replace(steps=25_000, batch_size=512, z_dim=256, lr_g=1e-3, lr_d=1e-4, beta1=0.5,
+                                     beta2=0.999, g_activation="tanh", d_activation="tanh", decay_start=0.0,
+                                     decay_to=1.0, rescale=False, latent_scale=1.0)
+"""The networks and optimiser of VEEGAN and Metz et al. 2017 (as restated by GDPP): z in R^256, G and D
+2 x FC128 tanh, Adam beta1 = 0.5, lr 1e-3 for G and 1e-4 for D, batches of 512, 25k iterations, constant
+learning rates, no rescaling."""
+
+COLLAPSE_SETUP = PAPER_SETUP.replace(steps=2000, batch_size=256, z_dim=16, g_activation="relu",
+                                     d_activation="leaky_relu")
+"""The nearest setting to ``PAPER_SETUP`` in which the plain GAN collapses within a CPU budget (lesson 1's
+2-D networks): the same widths, depth and optimiser (Adam beta1 0.5, lr 1e-3 for G and 1e-4 for D,
+constant), but ReLU / LeakyReLU(0.2) instead of tanh, z in R^16 instead of R^256, batches of 256 instead
+of 512, and 2,000 steps instead of 25,000. Chosen on seeds 0-5, where the plain GAN held at most 1 of the
+ring's 8 modes and at most 4 of the grid's 25 at every scored step (``benchmarks/lesson2_collapse.py``;
+numbers in ``benchmarks/RESULTS.md``); with D's rate raised to G's (1e-3) it kept every ring mode on 2 of
+those 6 seeds."""
+
+COLLAPSE_METHODS: dict[str, Method] = {m.name: m for m in (
+    METHODS["GAN"], METHODS["PacGAN4"], METHODS["minibatch std"],
+    replace(METHODS["unrolled GAN (5 steps)"], lr_g=None, lr_d=None, beta1=None, beta2=None),
+    METHODS["mixture latent"],
+)}
+"""The remedies as run in ``COLLAPSE_SETUP``: every one with that setting's own Adam (the unrolled GAN
+included: Metz et al. ran it with these betas). To keep lesson 2 within its CPU budget, PacGAN runs with
+m = 4 only (m = 2 raised the modes too on the tuning seeds, ``benchmarks/RESULTS.md``; the explorer widget
+offers it), and WGAN-GP is not among them: with 5 critic steps a run costs about 4.7 plain ones, and
+lesson 4 is where it is measured."""
 
 
-def summarize_results(results: Sequence[RunResult]) -> dict[tuple[str, str], CoverageSummary]:
+def summarize_results(results: Sequence[MixtureResult]) -> dict[tuple[str, str], CoverageSummary]:
     """``{(data, method): CoverageSummary}`` over the seeds of each (dataset, method), in run order.
 
     Example:
-        >>> from gancourse.remedies.benchmark import run_benchmark, Setup
-        >>> res = run_benchmark(["ring"], ["GAN"], [0, 1], Setup(steps=2), device="cpu", progress=False)
+        >>> from gancourse.experiments.mixtures import run_benchmark, MixtureSetup
+        >>> setup = MixtureSetup().replace(steps=2)
+        >>> res = run_benchmark(["ring"], ["GAN"], [0, 1], setup, device="cpu", progress=False)
         >>> summarize_results(res)[("ring", "GAN")].n
         2
     """
@@ -28,38 +64,16 @@ def summarize_results(results: Sequence[RunResult]) -> dict[tuple[str, str], Cov
     return {key: summarize_coverage(values) for key, values in groups.items()}
 
 
-def best_method(results: Sequence[RunResult], data: str) -> tuple[str, CoverageSummary]:
-    """The course method with the most modes captured on ``data``, ties broken by % HQ (means over seeds).
-
-    Example:
-        >>> from gancourse.remedies.benchmark import run_benchmark, Setup
-        >>> res = run_benchmark(["ring"], ["GAN", "PacGAN2"], [0], Setup(steps=2), device="cpu", progress=False)
-        >>> best_method(res, "ring")[0] in ("GAN", "PacGAN2")
-        True
-    """
-    rows = [(method, s) for (d, method), s in summarize_results(results).items() if d == data]
-    if not rows:
-        raise ValueError(f"no results for {data!r}")
-    return max(rows, key=lambda row: (row[1].modes[0], row[1].hq_fraction[0]))
-
-
-def _pm(pair: tuple[float, float], scale: float = 1.0, digits: int = 1) -> str:
-    mean, se = pair
-    if math.isinf(mean):
-        return "inf"
-    text = f"{scale * mean:.{digits}f}"
-    return text if math.isnan(se) else f"{text} ± {scale * se:.{digits}f}"
-
-
-def results_table(results: Sequence[RunResult], datasets: Sequence[str] = ("ring", "grid"),
+def results_table(results: Sequence[MixtureResult], datasets: Sequence[str] = ("ring", "grid"),
                   published: bool = True, label: str = "this notebook") -> str:
     """A Markdown table: one row per course method (mean ± standard error over seeds) and, below
     it, the published rows, with modes captured, % high quality and reverse KL per dataset, and the
     mean training time of one run of each course method ("s / run", over datasets and seeds).
 
     Example:
-        >>> from gancourse.remedies.benchmark import run_benchmark, Setup
-        >>> res = run_benchmark(["ring"], ["GAN"], [0], Setup(steps=2), device="cpu", progress=False)
+        >>> from gancourse.experiments.mixtures import run_benchmark, MixtureSetup
+        >>> setup = MixtureSetup().replace(steps=2)
+        >>> res = run_benchmark(["ring"], ["GAN"], [0], setup, device="cpu", progress=False)
         >>> results_table(res, datasets=["ring"], published=False).splitlines()[0]
         '| method | source | s / run | ring: modes (of 8) | ring: % HQ | ring: reverse KL |'
     """
@@ -76,7 +90,7 @@ def results_table(results: Sequence[RunResult], datasets: Sequence[str] = ("ring
         seeds = max((s.n for (d, m), s in summaries.items() if m == method), default=0)
         for d in datasets:
             s = summaries.get((d, method))
-            cells += ["–"] * 3 if s is None else [_pm(s.modes), _pm(s.hq_fraction, 100), _pm(s.reverse_kl, digits=3)]
+            cells += ["–"] * 3 if s is None else [pm(s.modes), pm(s.hq_fraction, 100), pm(s.reverse_kl, digits=3)]
         lines.append(f"| **{method}** | {label} ({seeds} seeds) | {seconds[method]:.1f} | " + " | ".join(cells) + " |")
     if published:
         rows: dict[tuple[str, str], dict[str, PublishedResult]] = {}
@@ -97,32 +111,6 @@ def results_table(results: Sequence[RunResult], datasets: Sequence[str] = ("ring
 
 COLUMNS = {"modes": ("modes captured", True), "hq_percent": ("% HQ", True), "kl": ("reverse KL", False)}
 """The compared columns: ``PublishedResult`` field -> (label, whether higher is better)."""
-
-
-def verdict(ours: tuple[float, float], theirs: float, theirs_se: float | None = None,
-            higher_is_better: bool = True, k: float = 2.0) -> str:
-    """"better" / "worse" when our mean differs from the published value by more than ``k`` standard
-    errors of the difference, sqrt(se_ours^2 + se_theirs^2) (``theirs_se`` None: the paper's is not
-    known here and counts as 0); "on par" within that; "undecided (one run)" without our standard error.
-
-    Example:
-        >>> verdict((95.0, 1.0), 93.6), verdict((95.0, 0.5), 93.6), verdict((90.0, 1.0), 93.6)
-        ('on par', 'better', 'worse')
-        >>> verdict((0.02, 0.005), 0.04, higher_is_better=False), verdict((8.0, float("nan")), 7.8)
-        ('better', 'undecided (one run)')
-    """
-    mean, se = ours
-    if math.isinf(mean):
-        return "worse" if (mean > 0) != higher_is_better else "better"
-    if math.isnan(mean) or math.isnan(se):
-        return "undecided (one run)"
-    spread = k * math.sqrt(se ** 2 + (theirs_se or 0.0) ** 2)
-    gain = (mean - theirs) if higher_is_better else (theirs - mean)
-    if gain > spread:
-        return "better"
-    if gain < -spread:
-        return "worse"
-    return "on par"
 
 
 def best_published(data: str, column: str) -> list[PublishedResult]:
@@ -160,18 +148,19 @@ def compare_with_published(summary: CoverageSummary, data: str) -> list[dict]:
         theirs = getattr(rows[0], column)
         ses = [getattr(r, f"{column.split('_')[0]}_se") for r in rows]
         theirs_se = max((s for s in ses if s is not None), default=None)
-        out.append({"column": column, "label": label, "ours": ours[column], "theirs": theirs,
-                    "theirs_se": theirs_se, "rows": rows, "verdict": verdict(ours[column], theirs, theirs_se, higher)})
+        out.append({"column": column, "label": label, "ours": ours[column], "theirs": theirs, "theirs_se": theirs_se,
+                    "rows": rows, "verdict": verdict(ours[column], (theirs, theirs_se), higher)})
     return out
 
 
-def verdict_lines(results: Sequence[RunResult], data: str, methods: Sequence[str] | None = None) -> list[str]:
+def verdict_lines(results: Sequence[MixtureResult], data: str, methods: Sequence[str] | None = None) -> list[str]:
     """Markdown bullet lines: each course method on ``data`` against the best published value of
     every column, with both numbers and the verdict (``compare_with_published``).
 
     Example:
-        >>> from gancourse.remedies.benchmark import run_benchmark, Setup
-        >>> res = run_benchmark(["ring"], ["GAN"], [0, 1], Setup(steps=2), device="cpu", progress=False)
+        >>> from gancourse.experiments.mixtures import run_benchmark, MixtureSetup
+        >>> setup = MixtureSetup().replace(steps=2)
+        >>> res = run_benchmark(["ring"], ["GAN"], [0, 1], setup, device="cpu", progress=False)
         >>> verdict_lines(res, "ring")[0].startswith("* **GAN**, ring: modes captured ")
         True
     """
@@ -184,13 +173,13 @@ def verdict_lines(results: Sequence[RunResult], data: str, methods: Sequence[str
             digits = 3 if c["column"] == "kl" else 1
             who = " / ".join(f"{r.method} ({r.source.split(' (')[0]})" for r in c["rows"])
             se = "" if c["theirs_se"] is None else f" ± {c['theirs_se']:g}"
-            parts.append(f"{c['label']} {_pm(c['ours'], digits=digits)} vs {c['theirs']:g}{se} "
+            parts.append(f"{c['label']} {pm(c['ours'], digits=digits)} vs {c['theirs']:g}{se} "
                          f"[{who}]: **{c['verdict']}**")
         lines.append(f"* **{method}**, {data}: " + "; ".join(parts))
     return lines
 
 
-def against_baseline(results: Sequence[RunResult], data: str, baseline: str = "GAN") -> list[str]:
+def against_baseline(results: Sequence[MixtureResult], data: str, baseline: str = "GAN") -> list[str]:
     """Markdown bullet lines: each course method's modes captured and % HQ on ``data`` against the
     ``baseline`` method's in the same runs' setting, with the ``verdict`` ("better" only beyond two
     standard errors of the difference, both means' errors counted).
@@ -198,7 +187,7 @@ def against_baseline(results: Sequence[RunResult], data: str, baseline: str = "G
     Example:
         >>> from gancourse.metrics.mixtures import ModeCoverage
         >>> def run(method, seed, modes):
-        ...     return RunResult("ring", method, seed, ModeCoverage(modes, 8, 0.5, 0.1, [1] * 8), 1.0)
+        ...     return MixtureResult(method, "ring", seed, 1.0, ModeCoverage(modes, 8, 0.5, 0.1, [1] * 8))
         >>> res = [run("GAN", 0, 1), run("GAN", 1, 2), run("PacGAN2", 0, 8), run("PacGAN2", 1, 7)]
         >>> against_baseline(res, "ring")[0].split("; ")[0]
         '* **PacGAN2** vs GAN, ring: modes captured 7.5 ± 0.5 vs 1.5 ± 0.5 (better)'
@@ -212,14 +201,13 @@ def against_baseline(results: Sequence[RunResult], data: str, baseline: str = "G
         if method == baseline or (data, method) not in summaries:
             continue
         s = summaries[(data, method)]
-        modes = verdict(s.modes, base.modes[0], base.modes[1])
-        hq = verdict(s.hq_fraction, base.hq_fraction[0], base.hq_fraction[1])
-        lines.append(f"* **{method}** vs {baseline}, {data}: modes captured {_pm(s.modes)} vs {_pm(base.modes)} "
-                     f"({modes}); % HQ {_pm(s.hq_fraction, 100)} vs {_pm(base.hq_fraction, 100)} ({hq})")
+        modes, hq = verdict(s.modes, base.modes), verdict(s.hq_fraction, base.hq_fraction)
+        lines.append(f"* **{method}** vs {baseline}, {data}: modes captured {pm(s.modes)} vs {pm(base.modes)} "
+                     f"({modes}); % HQ {pm(s.hq_fraction, 100)} vs {pm(base.hq_fraction, 100)} ({hq})")
     return lines
 
 
-def collapsed(result: RunResult, num_modes: int) -> bool:
+def collapsed(result: MixtureResult, num_modes: int) -> bool:
     """Whether a traced run stayed collapsed: at every scored step of the second half of ``result.trace``
     at most a quarter of the ``num_modes`` modes were captured and the most popular mode held at least
     three times its fair share 1/K of all samples (a pile, wherever it sat). A diffuse cloud that misses
@@ -228,8 +216,8 @@ def collapsed(result: RunResult, num_modes: int) -> bool:
     Example:
         >>> from gancourse.metrics.mixtures import ModeCoverage
         >>> cov = ModeCoverage(1, 8, 0.0, 0.0, [0] * 8)
-        >>> piled = RunResult("ring", "GAN", 0, cov, 1.0, trace=[(10, 8, 0.9, 0.13), (20, 1, 0.0, 0.6)])
-        >>> cloud = RunResult("ring", "GAN", 0, cov, 1.0, trace=[(10, 1, 0.0, 0.6), (20, 1, 0.0, 0.2)])
+        >>> piled = MixtureResult("GAN", "ring", 0, 1.0, cov, trace=[(10, 8, 0.9, 0.13), (20, 1, 0.0, 0.6)])
+        >>> cloud = MixtureResult("GAN", "ring", 0, 1.0, cov, trace=[(10, 1, 0.0, 0.6), (20, 1, 0.0, 0.2)])
         >>> collapsed(piled, 8), collapsed(cloud, 8)
         (True, False)
     """

@@ -1,16 +1,18 @@
-"""The lesson-2 benchmark: every method trained with the same networks, budget and seeds, then
-scored with the VEEGAN / PacGAN protocol (``gancourse.metrics.mixtures``).
+"""2-D mixture runs, lessons 2 and 6: every method trained with the same networks, budget and seeds, then scored
+with the VEEGAN / PacGAN protocol (``gancourse.metrics.mixtures``).
 
-A ``Method`` says what a remedy changes (pack size, minibatch-std layer, unrolling, loss); a
-``Setup`` holds what all methods share (networks, optimiser, steps, learning-rate schedule). Both are
-small frozen dataclasses, so a table row is reproducible from its printed settings.
+A ``Method`` says what a remedy or a stabiliser changes (pack size, minibatch-std layer, unrolling, loss,
+penalties, the average of G); a ``MixtureSetup`` (``core.Setup``) holds what all methods share (a ``TrainConfig``,
+the networks, the learning-rate schedule, the scored samples). Both are small frozen dataclasses, so a table row
+is reproducible from its printed settings. ``METHODS`` is the registry of the remedies by name; lesson 2 chooses
+among them in ``experiments.collapse``, lesson 6 adds its own in ``experiments.stabilisers``.
 """
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
@@ -20,17 +22,16 @@ from ..data import MixtureSampler, make_mixture
 from ..data.mixtures import Mixture
 from ..device import pick_device
 from ..metrics.mixtures import ModeCoverage, mode_coverage, mode_shares
-from ..models.mlp import MLPDiscriminator, MLPGenerator
+from ..models import build_models
 from ..models.spectral import with_spectral_norm
+from ..remedies import MixtureLatent, PackedDiscriminator, with_minibatch_std
 from ..train import Trainer
-from ..workers import check_workers, map_jobs
-from .minibatch_std import with_minibatch_std
-from .mixture_latent import MixtureLatent
-from .packing import PackedDiscriminator
+from .core import Result, Setup, fixed_codes, known
+from .workers import check_workers, map_jobs
 
-__all__ = ["Method", "Setup", "METHODS", "LATENT_COMPONENTS", "UNROLLED_ADAM", "RunResult", "Rescale",
-           "COLLAPSE_SETUP", "COLLAPSE_METHODS", "PAPER_SETUP", "build_trainer", "evaluate", "run_method",
-           "run_benchmark", "lr_decay_callback", "fixed_codes", "generated_points", "seconds_per_run"]
+__all__ = ["Method", "MixtureSetup", "METHODS", "LATENT_COMPONENTS", "UNROLLED_ADAM", "MixtureResult", "Rescale",
+           "build_mixture_trainer", "evaluate", "run_method", "run_benchmark", "lr_decay_callback",
+           "generated_points", "seconds_per_run", "check_mixture"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,12 @@ class Method:
     plain Gaussian). ``loss`` / ``n_critic`` / ``gp_lambda``: as in ``TrainConfig``. WGAN-GP runs
     with the paper's n_critic = 5 and the lambda = 0.1 of the authors' code for toy data ("faster for
     toy tasks"); with the paper's lambda = 10 it covered far fewer modes in this budget.
-    ``lr_g`` / ``lr_d`` / ``beta1`` / ``beta2``: this method's own Adam settings (None: the ``Setup``'s).
+    ``lr_g`` / ``lr_d`` / ``beta1`` / ``beta2``: this method's own Adam settings (None: the setup's).
     The unrolled GAN keeps Metz et al.'s beta1 = 0.5 (with beta2 = 0.999 and equal rates): it unrolls
     D's own Adam steps, and with the shared beta1 = 0 it collapsed to 1 to 6 modes in this budget.
     Lesson 6's stabilisers (``gancourse.stabilisers``): ``spectral_norm`` wraps D's layers
     (``models.spectral.with_spectral_norm``), ``r1_gamma`` and ``ema_half_life`` are ``TrainConfig``'s; with
-    an average of G, ``run_method`` scores it too (``RunResult.ema_coverage``).
+    an average of G, ``run_method`` scores it too (``MixtureResult.ema_coverage``).
 
     Example:
         >>> METHODS["PacGAN4"].pack
@@ -72,11 +73,11 @@ class Method:
     r1_gamma: float = 0.0
     ema_half_life: float = 0.0
 
-    def adam(self, setup: Setup) -> dict[str, float]:
+    def adam(self, setup: MixtureSetup) -> dict[str, float]:
         """Adam's settings for this method under ``setup``: its own where given, else the setup's.
 
         Example:
-            >>> METHODS["unrolled GAN (5 steps)"].adam(Setup())
+            >>> METHODS["unrolled GAN (5 steps)"].adam(MixtureSetup())
             {'lr_g': 0.002, 'lr_d': 0.002, 'beta1': 0.5, 'beta2': 0.999}
         """
         return {name: getattr(setup, name) if getattr(self, name) is None else getattr(self, name)
@@ -102,13 +103,14 @@ METHODS: dict[str, Method] = {m.name: m for m in (
 
 
 @dataclass(frozen=True)
-class Setup:
-    """What every method shares: networks, optimiser, budget and learning-rate schedule.
+class MixtureSetup(Setup):
+    """What every method shares on a 2-D mixture: a ``TrainConfig`` (Adam, rates, batch, z, steps), the MLPs
+    (``width`` units, ``g_depth`` / ``d_depth`` hidden layers, their activations and G's norm), the
+    learning-rate schedule and ``samples`` scored points; the comparison varies the method, the data and the seed.
 
-    The networks are MLPs (``gancourse.models.mlp``). The learning rates stay at ``lr_g`` /
-    ``lr_d`` for the first ``decay_start`` fraction of the steps, then fall geometrically to
-    ``decay_to`` times their value at the last step; the final low-learning-rate phase is what makes
-    samples precise enough for the 3-standard-deviation test. ``rescale`` lets the networks work in
+    The learning rates stay at ``lr_g`` / ``lr_d`` for the first ``decay_start`` fraction of the steps, then
+    fall geometrically to ``decay_to`` times their value at the last step; the final low-learning-rate phase is
+    what makes samples precise enough for the 3-standard-deviation test. ``rescale`` lets the networks work in
     units of the data's extent (the grid spans +-4, the ring +-1): G's output is multiplied and D's
     input divided by the largest centre coordinate, so both datasets look alike to them.
     ``latent_scale`` multiplies the codes z on their way into G. A continuous G maps the connected
@@ -121,61 +123,23 @@ class Setup:
     ``benchmarks/mixture_precision.py``), at no extra cost per step.
 
     Example:
-        >>> Setup(steps=100).replace(lr_g=1e-3).lr_g
+        >>> MixtureSetup().replace(steps=100, lr_g=1e-3).config.lr_g
         0.001
     """
 
-    steps: int = 4000
-    batch_size: int = 128
-    z_dim: int = 16
-    lr_g: float = 4e-3
-    lr_d: float = 2e-3
-    beta1: float = 0.0
-    beta2: float = 0.9
-    g_width: int = 128
+    config: TrainConfig = field(default_factory=lambda: TrainConfig(
+        optimizer="adam", lr_g=4e-3, lr_d=2e-3, beta1=0.0, beta2=0.9, batch_size=128, steps=4000, z_dim=16))
+    width: int = 128
+    samples: int = 2500
     g_depth: int = 2
     g_activation: str = "tanh"
     g_norm: str = "none"
-    d_width: int = 128
     d_depth: int = 2
     d_activation: str = "leaky_relu"
     decay_start: float = 0.5
     decay_to: float = 0.01
     rescale: bool = True
     latent_scale: float = 4.0
-    samples: int = 2500
-
-    def replace(self, **changes) -> Setup:
-        return replace(self, **changes)
-
-
-PAPER_SETUP = Setup(steps=25_000, batch_size=512, z_dim=256, lr_g=1e-3, lr_d=1e-4, beta1=0.5, beta2=0.999,
-                    g_activation="tanh", d_activation="tanh", decay_start=0.0, decay_to=1.0, rescale=False,
-                    latent_scale=1.0)
-"""The networks and optimiser of VEEGAN and Metz et al. 2017 (as restated by GDPP): z in R^256, G and D
-2 x FC128 tanh, Adam beta1 = 0.5, lr 1e-3 for G and 1e-4 for D, batches of 512, 25k iterations, constant
-learning rates, no rescaling."""
-
-COLLAPSE_SETUP = PAPER_SETUP.replace(steps=2000, batch_size=256, z_dim=16, g_activation="relu",
-                                     d_activation="leaky_relu")
-"""The nearest setting to ``PAPER_SETUP`` in which the plain GAN collapses within a CPU budget (lesson 1's
-2-D networks): the same widths, depth and optimiser (Adam beta1 0.5, lr 1e-3 for G and 1e-4 for D,
-constant), but ReLU / LeakyReLU(0.2) instead of tanh, z in R^16 instead of R^256, batches of 256 instead
-of 512, and 2,000 steps instead of 25,000. Chosen on seeds 0-5, where the plain GAN held at most 1 of the
-ring's 8 modes and at most 4 of the grid's 25 at every scored step (``benchmarks/lesson2_collapse.py``;
-numbers in ``benchmarks/RESULTS.md``); with D's rate raised to G's (1e-3) it kept every ring mode on 2 of
-those 6 seeds."""
-
-COLLAPSE_METHODS: dict[str, Method] = {m.name: m for m in (
-    METHODS["GAN"], METHODS["PacGAN4"], METHODS["minibatch std"],
-    replace(METHODS["unrolled GAN (5 steps)"], lr_g=None, lr_d=None, beta1=None, beta2=None),
-    METHODS["mixture latent"],
-)}
-"""The remedies as run in ``COLLAPSE_SETUP``: every one with that setting's own Adam (the unrolled GAN
-included: Metz et al. ran it with these betas). To keep lesson 2 within its CPU budget, PacGAN runs with
-m = 4 only (m = 2 raised the modes too on the tuning seeds, ``benchmarks/RESULTS.md``; the explorer widget
-offers it), and WGAN-GP is not among them: with 5 critic steps a run costs about 4.7 plain ones, and
-lesson 4 is where it is measured."""
 
 
 class Rescale(nn.Module):
@@ -223,42 +187,50 @@ def lr_decay_callback(steps: int, start: float, final: float) -> Callable[[Train
     return callback
 
 
-def _check_dataset(data: str) -> Mixture:
+def check_mixture(data: str) -> Mixture:
+    """The Gaussian mixture named ``data`` ("ring" or "grid"), else ``ValueError``: mode coverage needs modes.
+
+    Example:
+        >>> check_mixture("grid").num_modes
+        25
+    """
     mixture = make_mixture(data)
     if mixture.kind != "gaussian_mixture":
         raise ValueError(f"the mode-coverage benchmark needs a Gaussian mixture: 'ring' or 'grid', got {data!r}")
     return mixture
 
 
-def build_trainer(data: str, method: Method | str, setup: Setup = Setup(), seed: int = 0, *,
-                  device: str | torch.device = "auto", callbacks: Iterable = (),
-                  callback_every: int = 10) -> Trainer:
-    """A ``Trainer`` for ``method`` on ``data`` ("ring" or "grid") with the shared ``setup``.
+def _method(method: Method | str) -> Method:
+    return method if isinstance(method, Method) else METHODS[known([method], METHODS, "method")[0]]
+
+
+def build_mixture_trainer(data: str, method: Method | str, setup: MixtureSetup = MixtureSetup(), seed: int = 0, *,
+                          device: str | torch.device = "auto", callbacks: Iterable = (),
+                          callback_every: int = 10) -> Trainer:
+    """A ``Trainer`` for ``method`` on ``data`` ("ring" or "grid") with the shared ``setup``: the networks from
+    the one factory (``models.build_models``), then the method's pieces around them.
 
     The seed fixes the initial weights (``torch.manual_seed(seed)`` right before building them), the
     data stream and the noise, so two methods with the same seed start from the same generator.
 
     Example:
-        >>> t = build_trainer("ring", "PacGAN2", Setup(steps=5), device="cpu")
+        >>> t = build_mixture_trainer("ring", "PacGAN2", MixtureSetup().replace(steps=5), device="cpu")
         >>> t.D.pack, t.train(progress=False)["step"][-1]
         (2, 5)
     """
-    if isinstance(method, str):
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; valid choices: {', '.join(METHODS)}")
-        method = METHODS[method]
-    mixture = _check_dataset(data)
+    method = _method(method)
+    mixture = check_mixture(data)
     device = pick_device(str(device))
-    cfg = TrainConfig(loss=method.loss, optimizer="adam", **method.adam(setup), n_critic=method.n_critic,
-                      gp_lambda=method.gp_lambda, r1_gamma=method.r1_gamma, ema_half_life=method.ema_half_life,
-                      batch_size=setup.batch_size, steps=setup.steps, z_dim=setup.z_dim, seed=seed,
-                      device=str(device), unroll_steps=method.unroll_steps)
+    cfg = setup.config.replace(loss=method.loss, **method.adam(setup), n_critic=method.n_critic,
+                               gp_lambda=method.gp_lambda, r1_gamma=method.r1_gamma,
+                               ema_half_life=method.ema_half_life, seed=seed, device=str(device),
+                               unroll_steps=method.unroll_steps)
     torch.manual_seed(seed)
     latent = MixtureLatent(setup.z_dim, method.latent_components) if method.latent_components else None
     # DeLiGAN: G's network sees mu_i + sigma_i * eps, one entry fewer than the code z
-    g_inputs = setup.z_dim - 1 if latent is not None else setup.z_dim
-    G: nn.Module = MLPGenerator(g_inputs, (2,), setup.g_width, setup.g_depth, setup.g_activation, setup.g_norm)
-    D: nn.Module = MLPDiscriminator((2 * method.pack,), setup.d_width, setup.d_depth, setup.d_activation)
+    G, D = build_models("mlp", (2,), z_dim=setup.z_dim - 1 if latent is not None else setup.z_dim, width=setup.width,
+                        depth=setup.g_depth, g_norm=setup.g_norm, activation=setup.g_activation,
+                        d_activation=setup.d_activation, pack=method.pack)
     if method.minibatch_std:
         D = with_minibatch_std(D, method.group_size)
     if method.spectral_norm:
@@ -275,64 +247,51 @@ def build_trainer(data: str, method: Method | str, setup: Setup = Setup(), seed:
     sampler = MixtureSampler(mixture, setup.batch_size, device=device, seed=seed)
     schedule = lr_decay_callback(setup.steps, setup.decay_start, setup.decay_to)
     trainer = Trainer(G, D, sampler, cfg, callbacks=[schedule, *callbacks], callback_every=callback_every)
-    trainer.setup = {"data": data, "method": asdict(method), "benchmark_setup": asdict(setup)}
+    trainer.setup = {"data": data, "method": asdict(method), "benchmark_setup": setup.settings()}
     return trainer
 
 
-def evaluate(trainer: Trainer, data: str, samples: int = 2500, seed: int = 12345) -> ModeCoverage:
-    """Score ``samples`` generated points (fixed noise for a seed) with ``mode_coverage``.
+def evaluate(trainer: Trainer, data: str, samples: int = 2500) -> ModeCoverage:
+    """Score ``samples`` generated points from the fixed evaluation codes with ``mode_coverage``.
 
     Example:
-        >>> evaluate(build_trainer("ring", "GAN", Setup(steps=1), device="cpu"), "ring").num_modes
+        >>> trainer = build_mixture_trainer("ring", "GAN", MixtureSetup().replace(steps=1), device="cpu")
+        >>> evaluate(trainer, "ring").num_modes
         8
     """
-    mixture = _check_dataset(data)
-    return mode_coverage(generated_points(trainer, samples, seed), mixture.centres, mixture.std)
+    mixture = check_mixture(data)
+    return mode_coverage(generated_points(trainer, samples), mixture.centres, mixture.std)
 
 
-def fixed_codes(n: int, z_dim: int, seed: int = 12345) -> torch.Tensor:
-    """``n`` latent codes (CPU) fixed by ``seed``, drawn from a generator of their own: the evaluation codes
-    every benchmark scores its generators on, so that methods are compared on the same z.
-
-    Example:
-        >>> torch.equal(fixed_codes(3, 2), fixed_codes(3, 2)), fixed_codes(3, 2).shape
-        (True, torch.Size([3, 2]))
-    """
-    return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
-
-
-def generated_points(trainer: Trainer, samples: int = 2500, seed: int = 12345, *, ema: bool = False) -> torch.Tensor:
-    """``samples`` generated points (CPU) from latent codes fixed by ``seed``: the same codes for
-    every method, so their pictures and scores are comparable. ``ema=True``: from the average of G.
+def generated_points(trainer: Trainer, samples: int = 2500, *, ema: bool = False) -> torch.Tensor:
+    """``samples`` generated points (CPU) from the fixed evaluation codes (``core.fixed_codes``): the same codes
+    for every method, so their pictures and scores are comparable. ``ema=True``: from the average of G.
 
     Example:
-        >>> generated_points(build_trainer("ring", "GAN", Setup(steps=1), device="cpu"), 5).shape
+        >>> trainer = build_mixture_trainer("ring", "GAN", MixtureSetup().replace(steps=1), device="cpu")
+        >>> generated_points(trainer, 5).shape
         torch.Size([5, 2])
     """
-    return trainer.sample(z=fixed_codes(samples, trainer.cfg.z_dim, seed), ema=ema)
+    return trainer.sample(z=fixed_codes(samples, trainer.cfg.z_dim), ema=ema)
 
 
 @dataclass
-class RunResult:
-    """One trained run: what it was, its final score, its training time in seconds (without the time
-    spent scoring a trace, so traced and untraced runs compare) and the 2,500 scored points
+class MixtureResult(Result):
+    """One trained run on a mixture (``core.Result``: method, data, seed, training seconds without the time
+    spent scoring a trace, so traced and untraced runs compare), its final score and the scored points
     (``samples``, CPU) for pictures. With ``trace_every``, ``trace`` holds (step, modes captured, HQ
-    fraction, share of the most popular mode) along the way, scored on the same ``Setup.samples``
+    fraction, share of the most popular mode) along the way, scored on the same ``setup.samples``
     fixed latent codes as the final score, and ``frames`` the generated points at those steps. A run with
     an average of G's weights (``Method.ema_half_life``) also has that average's score and points
     (``ema_coverage``, ``ema_samples``), from the same latent codes.
 
     Example:
-        >>> result = run_method("grid", "GAN", Setup(steps=2, samples=100), device="cpu")
+        >>> result = run_method("grid", "GAN", MixtureSetup().replace(steps=2, samples=100), device="cpu")
         >>> result.method, result.coverage.num_modes, tuple(result.samples.shape)
         ('GAN', 25, (100, 2))
     """
 
-    data: str
-    method: str
-    seed: int
     coverage: ModeCoverage
-    seconds: float
     trace: list[tuple[int, int, float, float]] = field(default_factory=list)
     samples: torch.Tensor | None = None
     frames: list[torch.Tensor] = field(default_factory=list)
@@ -340,24 +299,25 @@ class RunResult:
     ema_samples: torch.Tensor | None = None
 
 
-def run_method(data: str, method: Method | str, setup: Setup = Setup(), seed: int = 0, *,
-               device: str | torch.device = "auto", trace_every: int = 0, progress: bool = False) -> RunResult:
+def run_method(data: str, method: Method | str, setup: MixtureSetup = MixtureSetup(), seed: int = 0, *,
+               device: str | torch.device = "auto", trace_every: int = 0, progress: bool = False) -> MixtureResult:
     """Train one method on one dataset for one seed and score it (``trace_every`` > 0 also records,
     every that many steps, the score of ``setup.samples`` points and the points themselves).
 
     Example:
-        >>> run_method("ring", "GAN", Setup(steps=20), device="cpu").coverage.num_modes
+        >>> run_method("ring", "GAN", MixtureSetup().replace(steps=20), device="cpu").coverage.num_modes
         8
-        >>> [step for step, *_ in run_method("ring", "GAN", Setup(steps=20), device="cpu", trace_every=10).trace]
+        >>> setup = MixtureSetup().replace(steps=20)
+        >>> [step for step, *_ in run_method("ring", "GAN", setup, device="cpu", trace_every=10).trace]
         [10, 20]
     """
+    method = _method(method)
+    mixture = check_mixture(data)
     trace: list[tuple[int, int, float, float]] = []
     frames: list[torch.Tensor] = []
     scoring = [0.0]   # seconds spent scoring the trace, left out of the run's time
     callbacks = []
     if trace_every:
-        mixture = _check_dataset(data)
-
         def record(trainer: Trainer) -> None:
             if trainer.step % trace_every == 0:
                 began = time.perf_counter()
@@ -368,30 +328,28 @@ def run_method(data: str, method: Method | str, setup: Setup = Setup(), seed: in
                 frames.append(points)
                 scoring[0] += time.perf_counter() - began
         callbacks.append(record)
-    trainer = build_trainer(data, method, setup, seed, device=device, callbacks=callbacks,
-                            callback_every=math.gcd(10, trace_every) if trace_every else 10)
+    trainer = build_mixture_trainer(data, method, setup, seed, device=device, callbacks=callbacks,
+                                    callback_every=math.gcd(10, trace_every) if trace_every else 10)
     start = time.perf_counter()
     trainer.train(progress=progress)
     seconds = time.perf_counter() - start - scoring[0]
-    name = method if isinstance(method, str) else method.name
     points = generated_points(trainer, setup.samples)
-    mixture = _check_dataset(data)
-    coverage = mode_coverage(points, mixture.centres, mixture.std)
-    result = RunResult(data, name, seed, coverage, seconds, trace, points, frames)
+    result = MixtureResult(method.name, data, seed, seconds, mode_coverage(points, mixture.centres, mixture.std),
+                           trace, points, frames)
     if trainer.ema is not None:
         result.ema_samples = generated_points(trainer, setup.samples, ema=True)
         result.ema_coverage = mode_coverage(result.ema_samples, mixture.centres, mixture.std)
     return result
 
 
-def _run_job(job: tuple) -> RunResult:
+def _run_job(job: tuple) -> MixtureResult:
     data, method, setup, seed, device, trace_every = job
     return run_method(data, method, setup, seed, device=device, trace_every=trace_every)
 
 
 def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seeds: Sequence[int],
-                  setup: Setup = Setup(), *, device: str | torch.device = "auto", workers: int = 1,
-                  progress: bool = True, trace_every: int = 0) -> list[RunResult]:
+                  setup: MixtureSetup = MixtureSetup(), *, device: str | torch.device = "auto", workers: int = 1,
+                  progress: bool = True, trace_every: int = 0) -> list[MixtureResult]:
     """Every (dataset, method, seed) combination with the same ``setup``; one line per run when
     ``progress``. Results come back in that order; ``trace_every`` as in ``run_method``.
 
@@ -400,21 +358,19 @@ def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seed
     using two threads). Each run is seeded on its own, so the results do not depend on ``workers``.
 
     Example:
-        >>> res = run_benchmark(["ring"], ["GAN"], [0, 1], Setup(steps=5), device="cpu", progress=False)
-        >>> [r.seed for r in res]
+        >>> setup = MixtureSetup().replace(steps=5)
+        >>> [r.seed for r in run_benchmark(["ring"], ["GAN"], [0, 1], setup, device="cpu", progress=False)]
         [0, 1]
     """
-    for method in methods:
-        if isinstance(method, str) and method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; valid choices: {', '.join(METHODS)}")
+    methods = [_method(m) for m in methods]
     for data in datasets:
-        _check_dataset(data)
+        check_mixture(data)
     check_workers(workers)
     device = pick_device(str(device))
     jobs = [(data, method, setup, seed, str(device), trace_every)
             for data in datasets for method in methods for seed in seeds]
 
-    def report(result: RunResult) -> RunResult:
+    def report(result: MixtureResult) -> MixtureResult:
         if progress:
             print(f"{result.data:4s} | {result.method:24s} | seed {result.seed} | {result.coverage} | "
                   f"{result.seconds:.1f}s", flush=True)
@@ -423,13 +379,12 @@ def run_benchmark(datasets: Sequence[str], methods: Sequence[Method | str], seed
     return map_jobs(_run_job, jobs, workers=workers, device=device, report=report)
 
 
-def seconds_per_run(results: Sequence[RunResult]) -> dict[str, float]:
+def seconds_per_run(results: Sequence[Result]) -> dict[str, float]:
     """Mean training time in seconds of one run of each method (over datasets and seeds), in run order.
 
     Example:
-        >>> from gancourse.metrics.mixtures import ModeCoverage
-        >>> cov = ModeCoverage(8, 8, 1.0, 0.0, [1] * 8)
-        >>> seconds_per_run([RunResult("ring", "GAN", 0, cov, 2.0), RunResult("grid", "GAN", 0, cov, 4.0)])
+        >>> from gancourse.experiments.core import Result
+        >>> seconds_per_run([Result("GAN", "ring", 0, 2.0), Result("GAN", "grid", 0, 4.0)])
         {'GAN': 3.0}
     """
     times: dict[str, list[float]] = {}

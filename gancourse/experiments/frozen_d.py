@@ -28,9 +28,9 @@ import torch
 from .. import losses
 from .._checks import positive_int
 from ..metrics.mixtures import mode_shares
-from ..models.mlp import MLPDiscriminator, MLPGenerator
-from ..workers import one_cpu_thread
-from .benchmark import _check_dataset
+from ..models import build_models
+from .mixtures import check_mixture
+from .workers import one_cpu_thread
 
 __all__ = ["BestResponseDemo", "frozen_discriminator_demo", "discriminator_landscape"]
 
@@ -93,7 +93,7 @@ def discriminator_landscape(D: torch.nn.Module, extent: float, grid_size: int = 
     row i is y = linspace(-extent, extent)[i] (``imshow(..., origin="lower")`` draws it upright).
 
     Example:
-        >>> D = MLPDiscriminator()
+        >>> _, D = build_models("mlp", (2,))
         >>> torch.nn.init.zeros_(D.net[-1].weight); torch.nn.init.zeros_(D.net[-1].bias)  # doctest: +ELLIPSIS
         Parameter...
         >>> discriminator_landscape(D, 1.0, 3).tolist()   # logit 0 everywhere: D says 0.5
@@ -126,7 +126,7 @@ def frozen_discriminator_demo(data: str = "ring", rounds: int = 4, g_steps: int 
         >>> len(demo.trace), len(demo.piles), tuple(demo.piles[0].shape)
         (4, 2, (200, 2))
     """
-    mixture = _check_dataset(data)
+    mixture = check_mixture(data)
     for name, value in (("rounds", rounds), ("g_steps", g_steps), ("d_steps", d_steps), ("record_every", record_every),
                         ("samples", samples), ("z_dim", z_dim), ("width", width), ("batch_size", batch_size),
                         ("grid_size", grid_size)):
@@ -139,8 +139,7 @@ def frozen_discriminator_demo(data: str = "ring", rounds: int = 4, g_steps: int 
     # tiny networks: one thread is faster than two, and much faster on a busy machine (restored after)
     with one_cpu_thread(torch.device("cpu")):
         torch.manual_seed(seed)
-        G = MLPGenerator(z_dim, (2,), width, 2, "tanh")
-        D = MLPDiscriminator((2,), width, 2, "tanh")
+        G, D = build_models("mlp", (2,), z_dim=z_dim, width=width, depth=2, activation="tanh")
         opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
         opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
         rng = torch.Generator().manual_seed(seed + 1)
