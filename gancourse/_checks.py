@@ -24,6 +24,45 @@ def positive_int(name: str, value: object, meaning: str = "") -> int:
     return int(value)
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest float32 (``torch.finfo(torch.float32).max``): the loop's weights, losses and optimiser states
+are float32, and torch refuses to turn a larger Python float into one ("cannot be converted ... without
+overflow"), so a learning rate, a clipping value or a penalty weight above it fails inside torch."""
+
+SETTING_LIMITS: dict[str, float] = {
+    "lr_g": FLOAT32_MAX, "lr_d": FLOAT32_MAX, "clip": FLOAT32_MAX, "gp_lambda": FLOAT32_MAX,
+    "r1_gamma": FLOAT32_MAX, "batch_size": 2**16, "z_dim": 2**14, "width": 2**14,
+}
+"""The largest value of each setting whose valid range the loop alone does not bound.
+
+The float settings are bounded by ``FLOAT32_MAX`` (beyond it torch cannot represent them). The sizes are
+bounded far above any published GAN and far below a size that exhausts memory before the first step: the
+papers the course follows use batches of 64 to 512 (BigGAN's largest is 2,048) and latent codes of 100 to
+512 dimensions, and a batch of 65,536 (2**16) 28x28 pictures, or an MLP 16,384 (2**14) units wide, already
+takes gigabytes; a value above these bounds (a typo such as 1e12) would fail with a raw allocation error."""
+
+
+def within_limit(name: str, value: object, flag: str | None = None) -> None:
+    """``ValueError`` naming ``flag`` (default: ``name``) when a number exceeds ``SETTING_LIMITS[name]``; other
+    values (None, a bad type, a name without a limit) are left to the setting's own check.
+
+    Example:
+        >>> within_limit("batch_size", 64)
+        >>> within_limit("lr_g", 1e300, flag="--lr-g")
+        Traceback (most recent call last):
+        ValueError: --lr-g 1e+300 is too large: the largest allowed is 3.4e+38 (the largest float32)
+    """
+    limit = SETTING_LIMITS.get(name)
+    if limit is None or isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
+        return
+    if value > limit:
+        what = "the largest float32" if limit == FLOAT32_MAX else "far above any GAN in the papers; check for a typo"
+        shown = f"{limit:.2g}" if limit == FLOAT32_MAX else f"{int(limit):,}"
+        label = flag or name
+        raise ValueError(f"{label} {value!r} is too large: the largest allowed is {shown} ({what})"
+                         if flag else f"{label}={value!r} is too large: the largest allowed is {shown} ({what})")
+
+
 def check_labels(y: object, n: int, num_classes: int, device: torch.device | str | None = None,
                  values: bool = True) -> torch.Tensor:
     """``y`` as int64 if it holds ``n`` class labels in 0..num_classes-1 on ``device``, else ``ValueError``.

@@ -61,8 +61,12 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises several types for truncated or foreign files
-        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated?): "
-                              f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from err
+        # torch's own message suggests retrying with weights_only=False, which would run whatever code a
+        # malicious file holds: only the error's type is relayed, with what the file is not.
+        raise CheckpointError(f"{path} is not a checkpoint this package wrote: it is corrupt, truncated, or holds "
+                              f"objects other than tensors and plain values ({type(err).__name__}); it is never "
+                              "loaded with weights_only=False, which would run any code it carries. Resume from "
+                              "another checkpoint or start a new run") from err
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a gancourse checkpoint (expected format {CHECKPOINT_FORMAT!r})")
     return state

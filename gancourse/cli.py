@@ -16,9 +16,15 @@ checkpoint and the three outputs are written (atomically) every ``--checkpoint-e
 2 minutes; ``500`` for every 500 steps, ``0`` for only at the end), so a run that is killed outright
 loses at most that much. Ctrl-C or SIGTERM (a closed terminal, ``timeout``, a batch scheduler) stops
 after the current step and saves a checkpoint that ``--resume`` continues exactly (a second one stops
-at once, still saving); the exit status is then 130 (Ctrl-C) or 143 (SIGTERM). A run that fails after
+at once, still saving); the exit status is then 130 (Ctrl-C) or 143 (SIGTERM). The final save (checkpoint,
+then the three outputs) is never cut short by a further signal: it takes about a second, and only SIGKILL
+can stop it, which leaves the previous complete files. ``--resume`` first removes the temporary files a
+killed save left behind (``checkpoint.pt.*.tmp``, ...); a folder holding only those counts as empty.
+Every number is bounded where it is checked (``_checks.SETTING_LIMITS``), so a typo such as
+``--batch-size 1000000000000`` is refused up front, naming the flag. A run that fails after
 training started (an error inside the loop, e.g. from ``torch.compile``) exits with status 1 and the
-error's own message; status 1 also means the training diverged.
+error's own message; status 1 also means the training diverged (a statistic became NaN or infinite, or a loss
+or gradient norm passed ``divergence.DIVERGENCE_BOUND``).
 """
 from __future__ import annotations
 
@@ -34,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._checks import SETTING_LIMITS, within_limit
 from .run_outputs import write_outputs
 
 if TYPE_CHECKING:
@@ -241,10 +248,12 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
     out: Path = args.out
     if args.width is not None and args.width < 1:
         raise ValueError(f"--width must be a positive number of units or channels, got --width {args.width}")
+    for name in SETTING_LIMITS:
+        within_limit(name, getattr(args, name, None), flag="--" + name.replace("_", "-"))
     if args.resume:
         cfg, setup, start = _resumed_settings(args)
     else:
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if out.exists() and (not out.is_dir() or any(not _own_temporary(p) for p in out.iterdir())):
             raise ValueError(f"output folder {out} is not empty; choose a new --out or add --resume to continue")
         model = args.model or _DEFAULTS["model"]
         cfg, start = _config_for(args), 0
@@ -292,6 +301,38 @@ def _data_name(data: str, image_size: int | None, model: str) -> str:
         except ValueError as err:
             raise ValueError(f"--image-size {size}: {err}") from None
     return folder_name(path, size)
+
+
+# What write_atomically (tempfile.mkstemp) names the temporary copy of each file a run writes.
+_TEMPORARY = re.compile(r"(checkpoint\.pt|samples\.png|losses\.png|metrics\.json)\.[a-z0-9_]{8}\.tmp")
+
+
+def _own_temporary(path: Path) -> bool:
+    """True for a temporary file that a killed save of a run left in its folder (never a user's file)."""
+    return _TEMPORARY.fullmatch(path.name) is not None and path.is_file() and not path.is_symlink()
+
+
+def _remove_own_temporaries(out: Path) -> list[str]:
+    """Delete the stale temporaries of a save that SIGKILL or a crash interrupted; return their names."""
+    removed = []
+    for path in sorted(out.iterdir()) if out.is_dir() else []:
+        if _own_temporary(path):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
+def _check_writable(out: Path) -> None:
+    """``ValueError`` before anything is trained when ``out`` (or the folder that would hold it) cannot be
+    written: a run that could not save its checkpoint would lose all its work at the end."""
+    import os
+
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
+        where = "" if existing == out else f": the folder {existing} that would hold it"
+        raise ValueError(f"--out {out}{where} is not writable by this user; choose an --out you can write to")
 
 
 TOY_2D_SETTINGS = {"lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 256, "z_dim": 16}
@@ -368,8 +409,13 @@ def _resumed_settings(args: argparse.Namespace):
 
 class _StopOnSignals:
     """SIGINT / SIGTERM handler for a training run: the first signal asks the trainer to stop after
-    the current step (so the checkpoint is exact), a second one raises ``KeyboardInterrupt`` at once.
-    SIGTERM is what a closed terminal, ``timeout`` or a batch scheduler sends: handled like Ctrl-C.
+    the current step (so the checkpoint is exact), a second one raises ``KeyboardInterrupt`` at once
+    (once: later ones are only counted). SIGTERM is what a closed terminal, ``timeout`` or a batch
+    scheduler sends: handled like Ctrl-C.
+
+    Once ``finishing`` is set (the final save and output writes) no signal interrupts anything: the
+    save is what keeps the run, so a signal then is only recorded. The handlers stay installed until
+    the ``with`` block ends, after the last file is written.
 
     It is also a callback: a signal that lands before ``train()`` has started, whose stop request
     ``train()`` would reset, still ends the run at the next callback.
@@ -379,6 +425,7 @@ class _StopOnSignals:
 
     def __init__(self, trainer) -> None:
         self.trainer, self.received, self._previous = trainer, None, {}
+        self.finishing, self.interrupted, self.deferred = False, False, 0
 
     @property
     def requested(self) -> bool:
@@ -386,10 +433,14 @@ class _StopOnSignals:
 
     def _handle(self, signum, frame) -> None:
         # No printing here: the handler may interrupt a write to stderr (the progress bar).
-        if self.received is not None:
+        if self.received is None:
+            self.received = signal.Signals(signum)
+            self.trainer.request_stop()
+        elif not (self.finishing or self.interrupted):
+            self.interrupted = True  # raised once: a third signal cannot cut short the save this one leads to
             raise KeyboardInterrupt
-        self.received = signal.Signals(signum)
-        self.trainer.request_stop()
+        else:
+            self.deferred += 1
 
     def __call__(self, trainer) -> bool:
         return self.requested
@@ -440,6 +491,7 @@ def _train(plan: TrainPlan) -> int:
     from .train import Trainer, TrainingDiverged
 
     # Setting up: an error here is about the input (data, checkpoint, --out), exit status 2.
+    _check_writable(plan.out)
     setup = plan.setup
     with warnings.catch_warnings():  # main() has printed it already, as one line
         warnings.simplefilter("ignore", CriticNormWarning)
@@ -450,6 +502,10 @@ def _train(plan: TrainPlan) -> int:
         trainer.load(plan.checkpoint)
     else:
         plan.out.mkdir(parents=True, exist_ok=True)
+    removed = _remove_own_temporaries(plan.out)  # a killed save's leftovers (SIGKILL, a crash)
+    if removed:
+        print(f"gancourse: removed {len(removed)} temporary file(s) an interrupted save left in {plan.out}: "
+              f"{', '.join(removed[:3])}{', ...' if len(removed) > 3 else ''}", file=sys.stderr)
     start = time.perf_counter()
     stop, saver = _StopOnSignals(trainer), _PeriodicSave(plan, start)
     trainer.callbacks.append(stop)
@@ -457,32 +513,37 @@ def _train(plan: TrainPlan) -> int:
         trainer.callbacks.append(saver)
         if plan.save_every.steps is not None:  # callbacks must run on every multiple of the period
             trainer.callback_every = math.gcd(trainer.callback_every, plan.save_every.steps)
-    # Training: from here on a failure is the run's, not the input's, exit status 1.
-    try:
+    # Training: from here on a failure is the run's, not the input's, exit status 1. The handlers stay in
+    # place until the final checkpoint, the outputs and the closing message are written.
+    with stop:
         try:
-            with stop:
+            try:
                 # Printed once the handlers are in place: from here on, a stop always leaves a checkpoint.
                 print(f"gancourse: training {plan.describe()} (Ctrl-C stops and saves a checkpoint)", flush=True)
                 trainer.train(progress=plan.progress)
-        except KeyboardInterrupt:  # a second signal: mid-step, but the weights are still usable
-            stop.received = stop.received or signal.SIGINT
-        seconds = time.perf_counter() - start
-        trainer.save(plan.checkpoint)
-        metrics = write_outputs(trainer, plan.out, seconds) if len(trainer.history) else {}
-    except Exception as err:
-        raise _RunFailed(_failure(err, trainer, plan, saver.saved_step,
-                                  diverged=isinstance(err, TrainingDiverged))) from err
-    if stop.requested and trainer.step < plan.cfg.steps:
-        how = "interrupted" if stop.received == signal.SIGINT else f"stopped by {stop.received.name}"
-        print(f"gancourse: {how} at step {trainer.step}; checkpoint saved to {plan.checkpoint}; continue with "
-              f"--out {plan.out} --steps {plan.cfg.steps} --resume", file=sys.stderr)
-        return 128 + int(stop.received)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
-    summary = f"trained {trainer.step} steps in {seconds:.1f}s on {trainer.device}; wrote {plan.out}/"
-    if "mode_coverage" in metrics:
-        mc = metrics["mode_coverage"]
-        summary += f" (modes {mc['modes_captured']}/{mc['num_modes']}, HQ {100 * mc['hq_fraction']:.1f}%)"
-    print(summary)
-    return 0
+                stop.finishing = True  # inside the try: a signal landing just before it is caught below
+            except KeyboardInterrupt:  # a second signal: mid-step, but the weights are still usable
+                stop.received = stop.received or signal.SIGINT
+            stop.finishing = True  # no signal interrupts the save from here on; they are only counted
+            seconds = time.perf_counter() - start
+            trainer.save(plan.checkpoint)
+            metrics = write_outputs(trainer, plan.out, seconds) if len(trainer.history) else {}
+        except Exception as err:
+            stop.finishing = True
+            raise _RunFailed(_failure(err, trainer, plan, saver.saved_step,
+                                      diverged=isinstance(err, TrainingDiverged))) from err
+        if stop.requested and trainer.step < plan.cfg.steps:
+            how = "interrupted" if stop.received == signal.SIGINT else f"stopped by {stop.received.name}"
+            later = f" (it finished despite {stop.deferred} more signal(s))" if stop.deferred else ""
+            print(f"gancourse: {how} at step {trainer.step}; checkpoint saved to {plan.checkpoint}{later}; continue "
+                  f"with --out {plan.out} --steps {plan.cfg.steps} --resume", file=sys.stderr)
+            return 128 + int(stop.received)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+        summary = f"trained {trainer.step} steps in {seconds:.1f}s on {trainer.device}; wrote {plan.out}/"
+        if "mode_coverage" in metrics:
+            mc = metrics["mode_coverage"]
+            summary += f" (modes {mc['modes_captured']}/{mc['num_modes']}, HQ {100 * mc['hq_fraction']:.1f}%)"
+        print(summary)
+        return 0
 
 
 def _failure(err: Exception, trainer, plan: TrainPlan, saved_step: int | None, diverged: bool) -> str:
@@ -538,8 +599,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError, RuntimeError, OSError) as err:  # before training: data, checkpoint, --out
         _error(err)
         return 2
-    except KeyboardInterrupt:  # while loading data or saving: outside the training loop's own handling
-        print("gancourse: interrupted before a checkpoint could be saved", file=sys.stderr)
+    except KeyboardInterrupt:  # while loading data or building the networks, before the handlers are in place
+        print("gancourse: interrupted before training started; no checkpoint was written", file=sys.stderr)
         return 130
 
 

@@ -49,9 +49,18 @@ def data_dir() -> Path:
     env = os.environ.get("GANCOURSE_DATA")
     if env:
         path = Path(env).expanduser()
-    else:
-        repo_data = Path(__file__).resolve().parent.parent / "data"
-        path = repo_data if (repo_data / "README.md").is_file() else Path.home() / ".cache" / "gancourse"
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"environment variable GANCOURSE_DATA={env!r} names a file, not a folder; point it at "
+                             "a folder for the dataset cache, or unset it to use the default")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ValueError(f"environment variable GANCOURSE_DATA={env!r}: the dataset cache folder cannot be "
+                             f"created ({err.strerror or type(err).__name__}); point it at a folder you can "
+                             "write, or unset it to use the default") from None
+        return path
+    repo_data = Path(__file__).resolve().parent.parent / "data"
+    path = repo_data if (repo_data / "README.md").is_file() else Path.home() / ".cache" / "gancourse"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -9,9 +9,12 @@ import json
 import math
 from pathlib import Path
 
+import torch
+from torch import nn
+
 from .paths import write_atomically
 
-__all__ = ["write_outputs", "sample_grid", "finite_or_none", "torch_randn", "torch_generator"]
+__all__ = ["write_outputs", "sample_grid", "heatmap_critic", "finite_or_none", "torch_randn", "torch_generator"]
 
 
 def write_outputs(trainer, out: Path, seconds: float) -> dict:
@@ -55,7 +58,7 @@ def write_outputs(trainer, out: Path, seconds: float) -> dict:
         # Its own generator: the global one is left as it was, so saving mid-run changes nothing.
         real = mixture.sample(2500, generator=torch_generator(20_000 + trainer.cfg.seed))
         # plot_scatter's logits=True means "D's output is a raw score": WGAN critics and the hinge loss
-        fig = plot_scatter(real, fake, trainer.D, logits=not game_loss(trainer.cfg.loss).logits,
+        fig = plot_scatter(real, fake, heatmap_critic(trainer), logits=not game_loss(trainer.cfg.loss).logits,
                            title=f"{setup['data']} / {trainer.cfg.loss} / step {trainer.step}")
         if mixture.kind == "gaussian_mixture":
             cov = mode_coverage(fake, mixture.centres, mixture.std)
@@ -86,13 +89,41 @@ def sample_grid(trainer) -> tuple:
         >>> images, nrow = sample_grid(t); tuple(images.shape), nrow
         ((64, 2), None)
     """
-    import torch
-
     K, ema = trainer.num_classes, trainer.ema is not None
     if not K or K > 16:
         return trainer.sample(64, ema=ema), None
     z = trainer.fixed_z[:8].cpu().repeat(K, 1)
     return trainer.sample(z=z, y=torch.arange(K).repeat_interleave(8), ema=ema), 8
+
+
+def heatmap_critic(trainer):
+    """D as a function of x alone, for the 2-D heatmaps (``samples.png`` here, the Dashboard's live plot):
+    ``trainer.D`` itself for an unconditional run; for a conditional one D's source score with the label
+    averaged out, (1/K) sum_c D(x, c) (``conditioning.Conditioning.discriminate``; AC-GAN's source head takes
+    no label, so its mean is that head). A module holding D, so ``plot.critic_heatmap`` finds its device and
+    switches it to eval mode as it does for D.
+
+    Example:
+        >>> from gancourse import TrainConfig
+        >>> from gancourse.train import Trainer
+        >>> t = Trainer.from_names("ring", "mlp", TrainConfig(z_dim=4, device="cpu", condition="acgan"), width=8)
+        >>> import torch; heatmap_critic(t)(torch.zeros(5, 2)).shape
+        torch.Size([5])
+    """
+    return trainer.D if not trainer.condition.labelled else _LabelAveragedCritic(trainer)
+
+
+class _LabelAveragedCritic(nn.Module):
+    """x -> (1/K) sum_c D's source score at (x, c): what ``heatmap_critic`` returns for a conditional run."""
+
+    def __init__(self, trainer) -> None:
+        super().__init__()
+        self.D, self.condition, self.num_classes = trainer.D, trainer.condition, trainer.num_classes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scores = [self.condition.discriminate(self.D, x, torch.full((len(x),), c, dtype=torch.long, device=x.device))[0]
+                  for c in range(self.num_classes)]
+        return torch.stack(scores).mean(0)
 
 
 def finite_or_none(value):
@@ -118,8 +149,6 @@ def torch_randn(n: int, dim: int, seed: int):
         >>> torch_randn(3, 2, seed=0).shape
         torch.Size([3, 2])
     """
-    import torch
-
     return torch.randn(n, dim, generator=torch_generator(10_000 + seed))
 
 
@@ -130,6 +159,4 @@ def torch_generator(seed: int):
         >>> torch_generator(3).initial_seed()
         3
     """
-    import torch
-
     return torch.Generator().manual_seed(seed)

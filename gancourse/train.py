@@ -293,6 +293,9 @@ class Trainer(TrainingRun, MixedPrecision):
             if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != z_dim or len(z) == 0:
                 got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
                 raise ValueError(f"z must be a tensor of shape (n, z_dim={z_dim}) with n >= 1, got {got}")
+            if not z.is_floating_point():  # G's first layer would fail on integer codes with torch's raw dtype error
+                raise ValueError(f"z must be a floating-point tensor (latent codes, e.g. torch.randn), got {z.dtype}")
+            z = z.float()  # float16 / float64 codes meet G's float32 weights
             if n is not None and n != len(z):
                 raise ValueError(f"n={n!r} does not match the {len(z)} latent vectors in z; pass one of them")
             n = len(z)

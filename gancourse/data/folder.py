@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -114,7 +113,10 @@ def _fingerprint(folder: Path, files: list[Path], size: int) -> str:
     # reading any picture, so checking the cache of a large folder costs one stat per file.
     h = hashlib.sha256(f"v{FOLDER_VERSION} size{size}".encode())
     for f in files:
-        st = f.stat()
+        try:
+            st = f.stat()
+        except OSError:  # a dangling or looping symlink: keyed by the link itself, skipped when read
+            st = f.lstat()
         h.update(f"\0{f.relative_to(folder).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     return h.hexdigest()[:20]
 
@@ -168,6 +170,9 @@ def _read_folder(folder: Path, files: list[Path], size: int) -> tuple[np.ndarray
     pictures, labels, skipped, small, sides = [], [], [], [], []
     parents: dict[Path, int] = {}
     for f in files:
+        if f.is_symlink() and not f.exists():  # dangling, or a loop: like a corrupt file, one skipped entry
+            skipped.append(f"{f.relative_to(folder)} (broken symlink)")
+            continue
         if f.suffix.lower() not in IMAGE_SUFFIXES:
             skipped.append(f"{f.relative_to(folder)} (not PNG/JPEG)")
             continue
@@ -226,7 +231,8 @@ def load_folder(path: str | os.PathLike, size: int = DEFAULT_SIZE, *, root: str 
     Each picture is centre-cropped to a square and resized to ``size``; C is 1 when every picture
     is grey, else 3 (transparent pixels become black). The label of a picture is the index of its
     sub-folder (in sorted order, as in torchvision's ``ImageFolder``). Files that are not PNG/JPEG,
-    or that PIL cannot read, are skipped with one printed line naming how many and the first few.
+    or that PIL cannot read (a broken or looping symlink included), are skipped with one printed line
+    naming how many and the first few.
     The result is cached in ``root`` (default ``gancourse.paths.data_dir()``), keyed by the folder's
     path and its files' names, sizes and modification times.
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import ipywidgets as W
 import torch
 from matplotlib.figure import Figure
-from torch import nn
 
+from .._checks import positive_int, within_limit
 from ..conditioning import CONDITIONS
 from ..config import CRITIC_LOSSES, LOSSES, OPTIMIZERS, PRESETS, TrainConfig
 from ..data import (
@@ -44,6 +44,7 @@ from ..ema import half_life
 from ..models import MODELS
 from ..models.build import CriticNormWarning, critic_norm_problem
 from ..plot import plot_history
+from ..run_outputs import heatmap_critic
 from ..train import History, Trainer, TrainingDiverged
 from .render import Snapshot, draw_snapshot, figure_png, live_figure, snapshot
 
@@ -99,7 +100,9 @@ class Dashboard:
 
     ``controls`` picks which knobs are shown (any of ``CONTROLS``; default ``DEFAULT_CONTROLS``, lessons 1-4's);
     hidden knobs keep their values. Keyword arguments set initial values (``lr_g=1e-3``, ``n_critic=5``,
-    ``steps=500``, ...).
+    ``steps=500``, ...), checked as the CLI checks its flags: a bad one is a ``ValueError`` naming it and what
+    is valid, and a valid one beyond a slider's usual range (``n_critic=50``, ``lr_g=1e-7``) widens that
+    slider instead of being clamped into it.
     ``plot_every`` is the live-plot period in steps (default: about 20 frames per run, and at least one
     frame every ``MAX_PLOT_EVERY`` steps so that a long run still looks live). Choosing ``wgan`` or
     ``wgan-gp`` loads the paper's settings and unticks batch norm (their critic has none); ticking it
@@ -159,6 +162,7 @@ class Dashboard:
         if bad:
             raise ValueError(f"unknown initial value(s) {sorted(bad)}; valid: {', '.join(values)}")
         values.update(initial)
+        _check_values(values, z_dim=z_dim, width=width, plot_every=plot_every)
         _check_stabilisers(values)
         if values["spectral_norm"] and values["loss"] == "wgan" and "clip_on" not in initial:
             values["clip_on"] = False  # SN is the critic's Lipschitz constraint: no clipping on top of it
@@ -196,7 +200,8 @@ class Dashboard:
 
     # --- widgets ------------------------------------------------------------------------------
     def _make_controls(self, v: dict) -> dict:
-        log = dict(min=-6, max=0, step=0.1, readout_format=".1e", style=_STYLE, layout=_WIDE)
+        # A valid initial value beyond a slider's usual range widens the slider: a slider would clamp it.
+        log = dict(step=0.1, readout_format=".1e", style=_STYLE, layout=_WIDE)
         return {
             # A folder given by name joins the picker, so switching away from it and back works.
             "data": W.Dropdown(options=list(DATASETS) + ([v["data"]] if is_folder_name(v["data"]) else []),
@@ -208,25 +213,28 @@ class Dashboard:
             "loss": W.Dropdown(options=list(LOSSES), value=v["loss"], description="loss", style=_STYLE, layout=_WIDE),
             "optimizer": W.Dropdown(options=list(OPTIMIZERS), value=v["optimizer"], description="optimizer",
                                     style=_STYLE, layout=_WIDE),
-            "lr_g": W.FloatLogSlider(value=v["lr_g"], base=10, description="G learning rate", **log),
-            "lr_d": W.FloatLogSlider(value=v["lr_d"], base=10, description="D learning rate", **log),
-            "beta1": W.FloatSlider(value=v["beta1"], min=0.0, max=0.99, step=0.01, description="Adam beta1",
-                                   style=_STYLE, layout=_WIDE),
-            "beta2": W.FloatSlider(value=v["beta2"], min=0.5, max=0.999, step=0.001, readout_format=".3f",
-                                   description="Adam beta2", style=_STYLE, layout=_WIDE),
-            "n_critic": W.IntSlider(value=v["n_critic"], min=1, max=10, description="k / n_critic", style=_STYLE,
-                                    layout=_WIDE),
+            "lr_g": W.FloatLogSlider(value=v["lr_g"], base=10, description="G learning rate",
+                                     **_log_range(v["lr_g"], -6, 0), **log),
+            "lr_d": W.FloatLogSlider(value=v["lr_d"], base=10, description="D learning rate",
+                                     **_log_range(v["lr_d"], -6, 0), **log),
+            "beta1": W.FloatSlider(value=v["beta1"], min=0.0, max=max(0.99, v["beta1"]), step=0.01,
+                                   description="Adam beta1", style=_STYLE, layout=_WIDE),
+            "beta2": W.FloatSlider(value=v["beta2"], min=min(0.5, v["beta2"]), max=max(0.999, v["beta2"]),
+                                   step=0.001, readout_format=".3f", description="Adam beta2", style=_STYLE,
+                                   layout=_WIDE),
+            "n_critic": W.IntSlider(value=v["n_critic"], min=1, max=max(10, v["n_critic"]), description="k / n_critic",
+                                    style=_STYLE, layout=_WIDE),
             "clip_on": W.Checkbox(value=v["clip_on"], description="clip D weights (WGAN)", indent=False),
-            "clip": W.FloatLogSlider(value=v["clip"], base=10, min=-4, max=0, step=0.1, readout_format=".0e",
-                                     description="clip c", style=_STYLE, layout=_WIDE),
-            "gp_lambda": W.FloatSlider(value=v["gp_lambda"], min=0.0, max=50.0, step=0.5,
+            "clip": W.FloatLogSlider(value=v["clip"], base=10, step=0.1, readout_format=".0e", description="clip c",
+                                     style=_STYLE, layout=_WIDE, **_log_range(v["clip"], -4, 0)),
+            "gp_lambda": W.FloatSlider(value=v["gp_lambda"], min=0.0, max=max(50.0, v["gp_lambda"]), step=0.5,
                                        description="GP lambda", style=_STYLE, layout=_WIDE),
             "r1_gamma": _stop_slider(R1_GAMMAS, v["r1_gamma"], "R1 gamma"),
             "spectral_norm": W.Checkbox(value=v["spectral_norm"], description="spectral norm in D", indent=False),
             "ema_decay": _stop_slider(EMA_DECAYS, v["ema_decay"], "EMA decay of G"),
             "batch_norm": W.Checkbox(value=v["batch_norm"], description="batch norm in G and D", indent=False),
-            "batch_size": W.Dropdown(options=[16, 32, 64, 128, 256, 512], value=v["batch_size"],
-                                     description="batch size", style=_STYLE, layout=_WIDE),
+            "batch_size": W.Dropdown(options=sorted({16, 32, 64, 128, 256, 512, v["batch_size"]}),
+                                     value=v["batch_size"], description="batch size", style=_STYLE, layout=_WIDE),
             "steps": W.IntText(value=v["steps"], description="steps", style=_STYLE, layout=_WIDE),
             "seed": W.IntText(value=v["seed"], description="seed", style=_STYLE, layout=_WIDE),
         }
@@ -461,6 +469,36 @@ def _stop_slider(stops: tuple[float, ...], value: float, description: str) -> W.
     return slider
 
 
+def _log_range(value: float, low: int, high: int) -> dict:
+    """min and max (powers of 10) of a log slider: ``low`` .. ``high``, widened to whole decades around ``value``."""
+    exponent = math.log10(value)
+    return {"min": min(low, math.floor(exponent)), "max": max(high, math.ceil(exponent))}
+
+
+def _check_values(v: dict, z_dim=None, width=None, plot_every=None) -> None:
+    """The initial values, checked as the CLI checks its flags (``TrainConfig.validate`` and
+    ``_checks.SETTING_LIMITS``): a ``ValueError`` names the parameter and what is valid. A widget would
+    otherwise clamp a number into its range or fail with a traitlets error that names neither."""
+    for name, choices in (("model", MODELS), ("condition", CONDITIONS), ("loss", LOSSES), ("optimizer", OPTIMIZERS)):
+        if not isinstance(v[name], str) or v[name] not in choices:
+            raise ValueError(f"unknown {name} {v[name]!r}; valid choices: {', '.join(choices)}")
+    for name in ("clip_on", "batch_norm"):
+        if not isinstance(v[name], bool):
+            raise ValueError(f"{name} must be True or False, got {name}={v[name]!r}")
+    if v["clip"] is None:
+        raise ValueError("clip must be a positive number c (the clip slider's value); clip_on=False turns clipping "
+                         "off, got clip=None")
+    extra = {} if z_dim is None else {"z_dim": z_dim}
+    TrainConfig(**{name: v[name] for name in ("loss", "optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic",
+                                              "clip", "gp_lambda", "batch_size", "steps", "seed", "condition")},
+                **extra)  # its checks name the field, the value and the valid range
+    for name, value in (("width", width), ("plot_every", plot_every)):
+        if value is not None:
+            positive_int(name, value)
+    for name, value in dict(v, z_dim=z_dim, width=width).items():
+        within_limit(name, value)
+
+
 def _check_stabilisers(v: dict) -> None:
     """Initial values of the lesson-6 knobs: a clear ``ValueError`` naming the value and what is valid."""
     gamma = v["r1_gamma"]
@@ -515,28 +553,12 @@ def _check_condition(cfg: TrainConfig, data: str, model: str = "mlp", batch_norm
                          "batch norm, so tick 'batch norm in G and D' (or choose condition 'none')")
 
 
-class _LabelAveragedD(nn.Module):
-    """D's source score with the label averaged out, for the 2-D heatmap of a conditional run: the mean over the
-    K labels of D(x, y) (concat, projection), or AC-GAN's source head (its D takes no label)."""
-
-    def __init__(self, D: nn.Module, condition: str, num_classes: int) -> None:
-        super().__init__()
-        self.D, self.condition, self.num_classes = D, condition, num_classes
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.condition == "acgan":
-            return self.D(x)[0]
-        scores = [self.D(x, torch.full((len(x),), c, dtype=torch.long, device=x.device))
-                  for c in range(self.num_classes)]
-        return torch.stack(scores).mean(0)
-
-
 class _HeatmapView:
     """The trainer as ``render.snapshot`` sees it, with a D that takes x alone."""
 
     def __init__(self, trainer: Trainer) -> None:
         self._trainer = trainer
-        self.D = _LabelAveragedD(trainer.D, trainer.cfg.condition, trainer.num_classes)
+        self.D = heatmap_critic(trainer)  # the one labelled-D evaluation, shared with samples.png
 
     def __getattr__(self, name: str):
         return getattr(self._trainer, name)
