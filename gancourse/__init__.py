@@ -21,6 +21,7 @@ Modules, one concept each:
 - ``gancourse.remedies``    mode-collapse remedies (packing, minibatch std, mixture latent), published rows
 - ``gancourse.wasserstein`` WGAN Example 1, earth mover's distance, the Kantorovich-Rubinstein dual
 - ``gancourse.lipschitz``   critic gradient norms, Lipschitz estimates, per-layer gradients
+- ``gancourse.critic_estimate`` W_1 estimated by a fresh WGAN-GP critic on held-out points, with its error
 - ``gancourse.experiments`` the lessons' measured comparisons: one ground floor (``core``: evaluation codes, mean
                             ± SE, the two-SE verdict, ``Setup`` / ``Result``), mixture runs, one module per lesson
                             (``collapse``, ``conditional``, ``stabilisers``), side-by-side CPU runs (``workers``)
