@@ -388,7 +388,7 @@ def test_two_worker_processes_give_the_same_results_as_one_and_threads_are_resto
     import torch as _torch
 
     threads = _torch.get_num_threads()
-    setup = MixtureSetup().replace(steps=15, batch_size=32, z_dim=4, g_width=16, d_width=16)
+    setup = MixtureSetup().replace(steps=15, batch_size=32, z_dim=4, width=16)
     one = run_benchmark(["ring"], ["GAN", "PacGAN2"], [0, 1], setup, device="cpu", workers=1, progress=False)
     assert _torch.get_num_threads() == threads
     two = run_benchmark(["ring"], ["GAN", "PacGAN2"], [0, 1], setup, device="cpu", workers=2, progress=False)
