@@ -8,7 +8,10 @@ Modules, one concept each:
                             the loss / penalty registry the loop looks up
 - ``gancourse.config``      ``TrainConfig`` (the hyperparameters) and the papers' presets
 - ``gancourse.train``       the one training loop (``Trainer``, ``train_gan``, ``TrainingDiverged``)
-- ``gancourse.history``     per-step statistics (``History``, ``STAT_KEYS``) and ``TrainingDiverged``
+- ``gancourse.pieces``      what the loop looks up besides losses: weight clipping, reuse of fakes, unrolled D,
+                            the average of G
+- ``gancourse.training_run`` running the loop: progress, callbacks, stop requests, the divergence check
+- ``gancourse.history``     per-step statistics (``StepStats``, ``History``, ``STAT_KEYS``) and ``TrainingDiverged``
 - ``gancourse.precision``   autocast and a GradScaler per player (the trainer's mixed precision)
 - ``gancourse.unrolled``    the unrolled GAN's look-ahead discriminator (Metz et al. 2017)
 - ``gancourse.ema``         exponential moving average of G's weights for sampling

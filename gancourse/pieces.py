@@ -151,7 +151,12 @@ def update_average(trainer) -> None:
 
 
 class Pieces(NamedTuple):
-    """The slots of the loop, each filled by a piece or by the plain loop's default (``pieces_for``)."""
+    """The slots of the loop, each filled by a piece or by the plain loop's default (``pieces_for``).
+
+    Example:
+        >>> Pieces._fields
+        ('fakes', 'constrain_d', 'critic_for_g', 'after_g_step')
+    """
 
     fakes: FreshFakes
     constrain_d: Callable[[nn.Module], None]

@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from helpers import ring_trainer
 from torch import nn
 
 from gancourse.config import TrainConfig
@@ -107,11 +108,8 @@ def test_bad_values_are_refused_by_name(call, match):
 
 
 def _ring_trainer(**overrides):
-    cfg = TrainConfig(**{"z_dim": 4, "batch_size": 32, "device": "cpu", "steps": 10, "log_every": 3,
-                         "ema_half_life": 3.0, **overrides})
-    torch.manual_seed(0)
-    G, D = build_models("mlp", (2,), z_dim=4, width=16)
-    return Trainer(G, D, MixtureSampler(ring_of_gaussians(), 32, seed=0), cfg)
+    return ring_trainer(**{"z_dim": 4, "batch_size": 32, "steps": 10, "log_every": 3, "ema_half_life": 3.0,
+                           **overrides})
 
 
 def test_trainer_updates_the_average_after_every_generator_step_and_samples_from_it():

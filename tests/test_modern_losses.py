@@ -8,6 +8,7 @@ import re
 
 import pytest
 import torch
+from helpers import ring_trainer
 from torch import nn
 
 from gancourse import losses
@@ -121,10 +122,7 @@ def test_config_holds_the_new_fields_and_allows_ttur():
 
 
 def _ring(**overrides):
-    cfg = TrainConfig(**{"z_dim": 4, "batch_size": 32, "device": "cpu", "steps": 8, "log_every": 3, **overrides})
-    torch.manual_seed(0)
-    G, D = build_models("mlp", (2,), z_dim=4, width=16)
-    return Trainer(G, D, MixtureSampler(ring_of_gaussians(), 32, seed=0), cfg)
+    return ring_trainer(**{"z_dim": 4, "batch_size": 32, "steps": 8, "log_every": 3, **overrides})
 
 
 def test_r1_through_the_loop_matches_the_hand_computation():

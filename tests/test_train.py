@@ -3,6 +3,7 @@ import warnings
 
 import pytest
 import torch
+from helpers import ring_trainer
 
 from gancourse.checkpoint import CheckpointError
 from gancourse.config import TrainConfig, preset
@@ -14,11 +15,7 @@ from gancourse.train import STAT_KEYS, Trainer, TrainingDiverged, train_gan
 
 
 def _ring_trainer(seed=0, **cfg):
-    cfg = TrainConfig(**{"z_dim": 16, "batch_size": 128, "device": "cpu", "seed": seed, "lr_g": 1e-3, "lr_d": 1e-3,
-                         **cfg})
-    torch.manual_seed(seed)
-    G, D = build_models("mlp", (2,), z_dim=cfg.z_dim)
-    return Trainer(G, D, MixtureSampler(ring_of_gaussians(), cfg.batch_size, seed=seed), cfg)
+    return ring_trainer(width=None, **{"z_dim": 16, "batch_size": 128, "seed": seed, "lr_g": 1e-3, "lr_d": 1e-3, **cfg})
 
 
 def _mean_distance_to_modes(trainer):
@@ -155,7 +152,7 @@ def test_corrupt_or_truncated_checkpoint_gives_clear_error(tmp_path):
     path = trainer.save(tmp_path / "c.pt")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+    with pytest.raises(CheckpointError, match="corrupt,? (or )?truncated"):
         trainer.load(path)
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError):
