@@ -31,6 +31,7 @@ Modules, one concept each:
 - ``gancourse.conditioning`` class labels through the loop: concat, AC-GAN, projection (lesson 5)
 - ``gancourse.dirac``       the Dirac-GAN: vector fields, Jacobian eigenvalues, trajectories (Mescheder et al. 2018)
 - ``gancourse.quick``       quick mode (``GANCOURSE_QUICK=1``) and ``budget(full, quick)``
+- ``gancourse.course``      the course map: each lesson, what it teaches, its run times (README and notebook 00)
 - ``gancourse.device``      cuda > mps > cpu
 - ``gancourse.paths``       the dataset cache folder (``GANCOURSE_DATA``) and offline mode (``GANCOURSE_OFFLINE``)
 - ``gancourse.cli``         ``python -m gancourse train ...``
