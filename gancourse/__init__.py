@@ -11,6 +11,7 @@ Modules, one concept each:
 - ``gancourse.pieces``      what the loop looks up besides losses: weight clipping, reuse of fakes, unrolled D,
                             the average of G
 - ``gancourse.training_run`` running the loop: progress, callbacks, stop requests, the divergence check
+- ``gancourse.divergence``  when a run has diverged: NaN/Inf, or a loss or gradient norm past ``DIVERGENCE_BOUND``
 - ``gancourse.history``     per-step statistics (``StepStats``, ``History``, ``STAT_KEYS``) and ``TrainingDiverged``
 - ``gancourse.precision``   autocast and a GradScaler per player (the trainer's mixed precision)
 - ``gancourse.unrolled``    the unrolled GAN's look-ahead discriminator (Metz et al. 2017)
