@@ -341,7 +341,7 @@ TOY_2D_SETTINGS = {"lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 256, "z_dim": 16}
 
 
 def _config_for(args: argparse.Namespace):
-    from .config import PRESETS, TrainConfig
+    from .config import CRITIC_LOSSES, PRESETS, TrainConfig
 
     # Start from the paper's settings for the chosen objective, then apply what was given.
     from .data import is_image_dataset
@@ -349,7 +349,7 @@ def _config_for(args: argparse.Namespace):
     loss, model = args.loss or _DEFAULTS["loss"], args.model or _DEFAULTS["model"]
     data = args.data or _DEFAULTS["data"]
     base: dict = {}
-    if loss in ("wgan", "wgan-gp"):
+    if loss in CRITIC_LOSSES:      # each Wasserstein loss starts from its paper's preset
         base = dict(PRESETS[loss])
     elif model == "dcgan":
         base = dict(PRESETS["dcgan"])

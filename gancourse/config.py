@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 import torch
 
+from ._checks import SETTING_LIMITS, within_limit
 from .conditioning import CONDITIONS as _CONDITION_ENTRIES
 from .device import DEVICES
 from .losses import GAME_LOSSES
@@ -166,10 +167,9 @@ class TrainConfig:
         if self.reuse_fakes and self.unroll_steps:
             raise ValueError(f"reuse_fakes=True cannot be combined with unroll_steps={self.unroll_steps}: the unrolled "
                              "generator step needs its own fake batch; set one of them off")
-        if self.condition != "none" and self.unroll_steps:
-            raise ValueError(f"condition={self.condition!r} cannot be combined with unroll_steps={self.unroll_steps}: "
-                             "the unrolled GAN is implemented for unconditional runs only; set unroll_steps=0 or "
-                             "condition='none'")
+        for name in SETTING_LIMITS:   # the same bounds as the CLI's flags and the Dashboard's values
+            if hasattr(self, name):
+                within_limit(name, getattr(self, name))
 
     def to_dict(self) -> dict:
         """Plain dict (JSON- and checkpoint-safe).

@@ -211,6 +211,17 @@ class GameLoss:
     penalty: str | None = None
     reference: str = ""
 
+    @property
+    def clipped(self) -> bool:
+        """A critic with no penalty of its own: weight clipping is its Lipschitz constraint (WGAN, Algorithm 1,
+        line 7).
+
+        Example:
+            >>> GAME_LOSSES["wgan"].clipped, GAME_LOSSES["wgan-gp"].clipped, GAME_LOSSES["hinge"].clipped
+            (True, False, False)
+        """
+        return self.is_critic and self.penalty is None
+
 
 GAME_LOSSES: dict[str, GameLoss] = {
     "gan": GameLoss(discriminator_loss, generator_loss_minimax, False, True,

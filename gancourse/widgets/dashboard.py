@@ -41,6 +41,7 @@ from ..data import (
     parse_folder_name,
 )
 from ..ema import half_life
+from ..losses import GAME_LOSSES
 from ..models import MODELS
 from ..models.build import CriticNormWarning, critic_norm_problem
 from ..plot import plot_history
@@ -67,6 +68,12 @@ ln(beta) generator steps (``ema.half_life``): 0.999 is about 693 steps, 0.9999 a
 
 _STYLE = {"description_width": "110px"}
 _WIDE = W.Layout(width="330px")
+
+
+def _clipped(loss: str) -> bool:
+    """Whether ``loss``'s critic is held by weight clipping (no penalty of its own), looked up in the registry;
+    an unknown name is left to the config's check."""
+    return loss in GAME_LOSSES and GAME_LOSSES[loss].clipped
 
 
 @dataclass
@@ -152,19 +159,19 @@ class Dashboard:
         defaults = TrainConfig()
         values = {"data": data, "model": model, "condition": "none", "loss": loss, "optimizer": defaults.optimizer,
                   "lr_g": defaults.lr_g, "lr_d": defaults.lr_d, "beta1": defaults.beta1, "beta2": defaults.beta2,
-                  "n_critic": defaults.n_critic, "clip_on": loss == "wgan", "clip": 0.01,
+                  "n_critic": defaults.n_critic, "clip_on": _clipped(loss), "clip": 0.01,
                   "gp_lambda": defaults.gp_lambda, "r1_gamma": defaults.r1_gamma, "spectral_norm": False,
                   "ema_decay": 0.0, "batch_norm": False, "batch_size": defaults.batch_size, "steps": 1000, "seed": 0}
         if loss in CRITIC_LOSSES:
             values.update({k: v for k, v in PRESETS[loss].items() if k in values})
-            values["clip_on"] = loss == "wgan"
+            values["clip_on"] = _clipped(loss)
         bad = set(initial) - set(values)
         if bad:
             raise ValueError(f"unknown initial value(s) {sorted(bad)}; valid: {', '.join(values)}")
         values.update(initial)
         _check_values(values, z_dim=z_dim, width=width, plot_every=plot_every)
         _check_stabilisers(values)
-        if values["spectral_norm"] and values["loss"] == "wgan" and "clip_on" not in initial:
+        if values["spectral_norm"] and _clipped(values["loss"]) and "clip_on" not in initial:
             values["clip_on"] = False  # SN is the critic's Lipschitz constraint: no clipping on top of it
         check_dataset_name(values["data"])
         if image_size is not None and (isinstance(image_size, bool) or not isinstance(image_size, int)
@@ -263,7 +270,7 @@ class Dashboard:
             if key in self.controls and key != "batch_size":
                 self.controls[key].value = value
         # With spectral norm ticked, SN is the critic's constraint: clipping on top of it is refused in run().
-        self.controls["clip_on"].value = loss == "wgan" and not self.controls["spectral_norm"].value
+        self.controls["clip_on"].value = _clipped(loss) and not self.controls["spectral_norm"].value
         self.controls["batch_norm"].value = False if loss in CRITIC_LOSSES else self._initial["batch_norm"]
         if loss in CRITIC_LOSSES:
             self._say(f"loaded the paper's settings for {loss} (no batch norm in the critic)", "info")
@@ -421,7 +428,7 @@ class Dashboard:
             parts.append(f"k {cfg.n_critic}")
         if cfg.clip is not None:
             parts.append(f"c {cfg.clip:g}")
-        if cfg.loss == "wgan-gp":
+        if GAME_LOSSES[cfg.loss].penalty == "gp":
             parts.append(f"lambda {cfg.gp_lambda:g}")
         if cfg.r1_gamma > 0:
             parts.append(f"R1 {cfg.r1_gamma:g}")
