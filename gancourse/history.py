@@ -43,7 +43,8 @@ overflowed (always 0 without fp16); a skipped update's gradient norm is recorded
 
 
 class TrainingDiverged(RuntimeError):
-    """Raised when a loss or statistic becomes NaN or infinite; ``step`` and ``key`` say where.
+    """Raised when a loss or statistic becomes NaN or infinite, or a loss or gradient norm passes
+    ``divergence.DIVERGENCE_BOUND``; ``step`` and ``key`` say where.
 
     Example:
         >>> str(TrainingDiverged(12, "loss_d", float("nan"))).split(".")[0]

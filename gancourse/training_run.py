@@ -3,7 +3,8 @@
 Split from ``gancourse.train``: ``Trainer`` inherits ``TrainingRun``, which calls its ``train_step``
 (Algorithm 1) until the step budget is spent, shows a progress bar, calls the callbacks, and every
 ``log_every`` steps reads the statistics (``history.StepStats``) back from the device in one sync and
-checks them: a loss or statistic that is NaN or infinite stops the run with ``TrainingDiverged``.
+checks them: a loss or statistic that is NaN or infinite, or a loss or gradient norm past
+``divergence.DIVERGENCE_BOUND``, stops the run with ``TrainingDiverged``.
 """
 from __future__ import annotations
 
@@ -109,7 +110,8 @@ class TrainingRun:
         self._stop = True
 
     def flush(self) -> None:
-        """Read pending statistics back from the device (one sync) and check them for NaN/Inf.
+        """Read pending statistics back from the device (one sync) and check them for NaN/Inf and for
+        losses or gradient norms past ``divergence.DIVERGENCE_BOUND``.
 
         A NaN gradient norm on an update that the fp16 GradScaler skipped is no divergence (the
         step's ``amp_skips`` counts it); a non-finite loss or statistic is, and so are more than
