@@ -171,14 +171,8 @@ def test_the_test_matrices_have_the_spectrum_they_claim():
 # --- issue 25: the dtype a learner uses, and an exact method passed off as the iteration ------------------------
 
 def _notebook_style(W, steps=50):
-    u = torch.randn(W.shape[0])  # float32, as a learner (and section 2 of the notebook) writes it
-    u = u / u.norm()
-    for _ in range(steps):
-        v = W.T @ u
-        v = v / v.norm()
-        u = W @ v
-        u = u / u.norm()
-    return u @ W @ v
+    # float32 start, as a learner (and section 2 of the notebook) writes it
+    return power_iteration(W, steps, u=torch.randn(W.shape[0]))
 
 
 def test_a_float32_power_iteration_passes(capsys):
