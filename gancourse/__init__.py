@@ -37,6 +37,7 @@ Modules, one concept each:
 - ``gancourse.paths``       the dataset cache folder (``GANCOURSE_DATA``) and offline mode (``GANCOURSE_OFFLINE``)
 - ``gancourse.cli``         ``python -m gancourse train ...``
 - ``gancourse.run_outputs`` what a CLI run writes: samples.png, losses.png, metrics.json
+- ``gancourse.run_folder``  what else ``--out`` holds: a killed save's temporaries, whether it can be written
 - ``gancourse.notebook_check``  notebook hygiene and Colab badge / setup-cell stamping (``make test``)
 """
 from __future__ import annotations

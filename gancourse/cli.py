@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._checks import SETTING_LIMITS, within_limit
+from .run_folder import check_writable, is_own_temporary, remove_own_temporaries
 from .run_outputs import write_outputs
 
 if TYPE_CHECKING:
@@ -253,7 +254,7 @@ def parse_and_check(argv: list[str] | None = None) -> TrainPlan:
     if args.resume:
         cfg, setup, start = _resumed_settings(args)
     else:
-        if out.exists() and (not out.is_dir() or any(not _own_temporary(p) for p in out.iterdir())):
+        if out.exists() and (not out.is_dir() or any(not is_own_temporary(p) for p in out.iterdir())):
             raise ValueError(f"output folder {out} is not empty; choose a new --out or add --resume to continue")
         model = args.model or _DEFAULTS["model"]
         cfg, start = _config_for(args), 0
@@ -301,38 +302,6 @@ def _data_name(data: str, image_size: int | None, model: str) -> str:
         except ValueError as err:
             raise ValueError(f"--image-size {size}: {err}") from None
     return folder_name(path, size)
-
-
-# What write_atomically (tempfile.mkstemp) names the temporary copy of each file a run writes.
-_TEMPORARY = re.compile(r"(checkpoint\.pt|samples\.png|losses\.png|metrics\.json)\.[a-z0-9_]{8}\.tmp")
-
-
-def _own_temporary(path: Path) -> bool:
-    """True for a temporary file that a killed save of a run left in its folder (never a user's file)."""
-    return _TEMPORARY.fullmatch(path.name) is not None and path.is_file() and not path.is_symlink()
-
-
-def _remove_own_temporaries(out: Path) -> list[str]:
-    """Delete the stale temporaries of a save that SIGKILL or a crash interrupted; return their names."""
-    removed = []
-    for path in sorted(out.iterdir()) if out.is_dir() else []:
-        if _own_temporary(path):
-            path.unlink(missing_ok=True)
-            removed.append(path.name)
-    return removed
-
-
-def _check_writable(out: Path) -> None:
-    """``ValueError`` before anything is trained when ``out`` (or the folder that would hold it) cannot be
-    written: a run that could not save its checkpoint would lose all its work at the end."""
-    import os
-
-    existing = out
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if existing.is_dir() and not os.access(existing, os.W_OK | os.X_OK):
-        where = "" if existing == out else f": the folder {existing} that would hold it"
-        raise ValueError(f"--out {out}{where} is not writable by this user; choose an --out you can write to")
 
 
 TOY_2D_SETTINGS = {"lr_g": 1e-3, "lr_d": 1e-3, "batch_size": 256, "z_dim": 16}
@@ -491,7 +460,7 @@ def _train(plan: TrainPlan) -> int:
     from .train import Trainer, TrainingDiverged
 
     # Setting up: an error here is about the input (data, checkpoint, --out), exit status 2.
-    _check_writable(plan.out)
+    check_writable(plan.out)
     setup = plan.setup
     with warnings.catch_warnings():  # main() has printed it already, as one line
         warnings.simplefilter("ignore", CriticNormWarning)
@@ -502,7 +471,7 @@ def _train(plan: TrainPlan) -> int:
         trainer.load(plan.checkpoint)
     else:
         plan.out.mkdir(parents=True, exist_ok=True)
-    removed = _remove_own_temporaries(plan.out)  # a killed save's leftovers (SIGKILL, a crash)
+    removed = remove_own_temporaries(plan.out)  # a killed save's leftovers (SIGKILL, a crash)
     if removed:
         print(f"gancourse: removed {len(removed)} temporary file(s) an interrupted save left in {plan.out}: "
               f"{', '.join(removed[:3])}{', ...' if len(removed) > 3 else ''}", file=sys.stderr)
