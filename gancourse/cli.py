@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 from ._checks import SETTING_LIMITS, within_limit
 from .run_folder import check_writable, is_own_temporary, remove_own_temporaries
-from .run_outputs import write_outputs
+from .run_outputs import load_plotting, write_outputs
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -482,6 +482,7 @@ def _train(plan: TrainPlan) -> int:
         trainer.callbacks.append(saver)
         if plan.save_every.steps is not None:  # callbacks must run on every multiple of the period
             trainer.callback_every = math.gcd(trainer.callback_every, plan.save_every.steps)
+    load_plotting()  # before the handlers: a second signal must not cut short matplotlib's first import
     # Training: from here on a failure is the run's, not the input's, exit status 1. The handlers stay in
     # place until the final checkpoint, the outputs and the closing message are written.
     with stop:

@@ -14,7 +14,28 @@ from torch import nn
 
 from .paths import write_atomically
 
-__all__ = ["write_outputs", "sample_grid", "heatmap_critic", "finite_or_none", "torch_randn", "torch_generator"]
+__all__ = ["load_plotting", "write_outputs", "sample_grid", "heatmap_critic", "finite_or_none", "torch_randn", "torch_generator"]
+
+
+def load_plotting() -> None:
+    """Import matplotlib (headless, Agg) and the plotting module that ``write_outputs`` uses, ahead of time.
+
+    The CLI calls this before it installs its signal handlers: a second Ctrl-C or SIGTERM that lands in the
+    middle of a first import of matplotlib (during a periodic save) leaves it half-initialised, and every
+    later save of the run would then fail on it.
+
+    Example:
+        >>> import sys
+        >>> load_plotting()
+        >>> "matplotlib.pyplot" in sys.modules and "gancourse.plot" in sys.modules
+        True
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
+    from . import plot  # noqa: F401
 
 
 def write_outputs(trainer, out: Path, seconds: float) -> dict:
@@ -33,9 +54,7 @@ def write_outputs(trainer, out: Path, seconds: float) -> dict:
         >>> sorted(p.name for p in folder.iterdir()), metrics["step"], metrics["mode_coverage"]["num_modes"]
         (['losses.png', 'metrics.json', 'samples.png'], 2, 8)
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
+    load_plotting()
     import matplotlib.pyplot as plt
 
     from .data import display_name, is_image_dataset, make_mixture
