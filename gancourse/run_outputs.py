@@ -14,7 +14,8 @@ from torch import nn
 
 from .paths import write_atomically
 
-__all__ = ["load_plotting", "write_outputs", "sample_grid", "heatmap_critic", "finite_or_none", "torch_randn", "torch_generator"]
+__all__ = ["load_plotting", "write_outputs", "sample_grid", "heatmap_critic", "finite_or_none", "torch_randn",
+           "torch_generator"]
 
 
 def load_plotting() -> None:
