@@ -146,7 +146,7 @@ HUNT = [
              "int((counts > 1).sum())", (_MIX, "tests/test_lesson2_metrics.py")),
     Mutation("reverse-kl-is-forward", "gancourse/metrics/mixtures.py", "float((q[nz] * (q[nz] * k).log()).sum())",
              "float(((1 / k) * (1 / (q[nz] * k)).log()).sum())", (_MIX,)),
-    Mutation("standard-error-population", "gancourse/metrics/mixtures.py", "/ (n - 1)", "/ n",
+    Mutation("standard-error-population", "gancourse/experiments/core.py", "/ (n - 1)", "/ n",
              ("tests/test_lesson2_metrics.py::test_mean_and_standard_error_by_hand",)),
     # metrics/images.py
     Mutation("frechet-cross-once", "gancourse/metrics/images.py", "- 2 * torch.trace(cross)", "- torch.trace(cross)",

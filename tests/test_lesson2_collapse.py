@@ -9,12 +9,13 @@ from gancourse.experiments.collapse import (
     best_published,
     collapsed,
     compare_with_published,
+    summarize_coverage,
     verdict_lines,
 )
 from gancourse.experiments.core import verdict
-from gancourse.experiments.frozen_d import discriminator_landscape, frozen_discriminator_demo
+from gancourse.experiments.frozen_d import FROZEN_D_SETUP, discriminator_landscape, frozen_discriminator_demo
 from gancourse.experiments.mixtures import MixtureResult
-from gancourse.metrics.mixtures import ModeCoverage, mode_shares, summarize_coverage
+from gancourse.metrics.mixtures import ModeCoverage, mode_shares
 from gancourse.remedies.published import PUBLISHED
 
 # --- mode shares ------------------------------------------------------------------------------------
@@ -45,7 +46,7 @@ def test_landscape_rows_are_y_and_columns_are_x():
 
 def test_frozen_d_demo_records_rounds_and_leaves_d_alone_while_g_moves():
     demo = frozen_discriminator_demo("ring", rounds=2, g_steps=6, d_steps=3, d_pretrain=4, record_every=3,
-                                     samples=50, grid_size=7, seed=1)
+                                     setup=FROZEN_D_SETUP.replace(samples=50), grid_size=7, seed=1)
     assert [(step, rnd) for step, rnd, _, _ in demo.trace] == [(3, 0), (6, 0), (9, 1), (12, 1)]
     assert all(0 <= mode < 8 and 1 / 8 <= share <= 1 for _, _, mode, share in demo.trace)
     assert len(demo.piles) == 2 and demo.piles[0].shape == (50, 2)
@@ -59,7 +60,7 @@ def test_frozen_d_demo_records_rounds_and_leaves_d_alone_while_g_moves():
 def test_frozen_d_demo_piles_the_samples_onto_one_mode_and_d_moves_the_pile():
     # The phenomenon itself, with the default budget on seed 0 (a tuning seed): against a frozen D, G sends
     # almost every sample to one mode; after D's answer the pile sits at another mode.
-    demo = frozen_discriminator_demo("ring", rounds=2, samples=500, grid_size=5, seed=0)
+    demo = frozen_discriminator_demo("ring", rounds=2, setup=FROZEN_D_SETUP.replace(samples=500), grid_size=5, seed=0)
     assert demo.start[1] < 0.5
     assert min(demo.final_shares()) > 0.9
     first, second = demo.pile_modes()
@@ -68,11 +69,17 @@ def test_frozen_d_demo_piles_the_samples_onto_one_mode_and_d_moves_the_pile():
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(data="spiral"), "'ring' or 'grid'"), (dict(rounds=0), "rounds"), (dict(d_pretrain=-1), "d_pretrain"),
-    (dict(lr_g=0.0), "lr_g"), (dict(g_steps=2.5), "g_steps"),
+    (dict(g_steps=2.5), "g_steps"), (dict(setup=FROZEN_D_SETUP.replace(model="dcgan")), "model 'mlp'"),
+    (dict(setup=FROZEN_D_SETUP.replace(samples=0)), "samples"),
 ])
 def test_frozen_d_demo_rejects_bad_settings(kwargs, message):
     with pytest.raises(ValueError, match=message):
         frozen_discriminator_demo(**kwargs)
+
+
+def test_frozen_d_setup_refuses_a_bad_rate_when_it_is_made():
+    with pytest.raises(ValueError, match="lr_g"):
+        FROZEN_D_SETUP.replace(lr_g=0.0)
 
 
 # --- verdicts ------------------------------------------------------------------------------------------

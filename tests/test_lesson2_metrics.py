@@ -3,9 +3,10 @@ import math
 
 import pytest
 
-from gancourse.experiments.collapse import results_table, summarize_results
+from gancourse.experiments.collapse import results_table, summarize_coverage, summarize_results
+from gancourse.experiments.core import mean_and_standard_error
 from gancourse.experiments.mixtures import MixtureResult
-from gancourse.metrics.mixtures import ModeCoverage, mean_and_standard_error, summarize_coverage
+from gancourse.metrics.mixtures import ModeCoverage
 from gancourse.remedies.published import PUBLISHED, published
 
 

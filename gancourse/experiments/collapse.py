@@ -9,14 +9,15 @@ verdicts (mean ± standard error over seeds, ``core.verdict``) against the plain
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from ..metrics.mixtures import CoverageSummary, summarize_coverage
+from ..metrics.mixtures import ModeCoverage
 from ..remedies.published import PUBLISHED, PublishedResult, published
-from .core import pm, verdict
+from .core import pm, summarise, verdict
 from .mixtures import METHODS, Method, MixtureResult, MixtureSetup, seconds_per_run
 
-__all__ = ["PAPER_SETUP", "COLLAPSE_SETUP", "COLLAPSE_METHODS", "summarize_results", "results_table",
+__all__ = ["PAPER_SETUP", "COLLAPSE_SETUP", "COLLAPSE_METHODS", "CoverageSummary", "summarize_coverage",
+           "summarize_results", "results_table",
            "best_published", "compare_with_published", "verdict_lines", "against_baseline", "collapsed", "COLUMNS"]
 
 PAPER_SETUP = MixtureSetup().replace(steps=25_000, batch_size=512, z_dim=256, lr_g=1e-3, lr_d=1e-4, beta1=0.5,
@@ -48,6 +49,49 @@ offers it), and WGAN-GP is not among them: with 5 critic steps a run costs about
 lesson 4 is where it is measured."""
 
 
+_COVERAGE_MEASURES = {"modes": lambda c: float(c.modes_captured), "hq_fraction": lambda c: c.hq_fraction,
+                      "reverse_kl": lambda c: c.reverse_kl}
+
+
+@dataclass
+class CoverageSummary:
+    """Mean and standard error over runs of modes captured, HQ fraction and reverse KL.
+
+    Example:
+        >>> from gancourse.metrics.mixtures import ModeCoverage
+        >>> a = ModeCoverage(8, 8, 0.9, 0.01, [1] * 8); b = ModeCoverage(6, 8, 0.7, 0.03, [1] * 8)
+        >>> print(summarize_coverage([a, b]))  # standard errors: 1 mode, 10 points of HQ, 0.01 of KL
+        modes 7.0 ± 1.0/8, high quality 80.0 ± 10.0%, reverse KL 0.020 ± 0.010 (2 runs)
+    """
+
+    n: int
+    num_modes: int
+    modes: tuple[float, float]
+    hq_fraction: tuple[float, float]
+    reverse_kl: tuple[float, float]
+
+    def __str__(self) -> str:
+        return (f"modes {pm(self.modes)}/{self.num_modes}, high quality {pm(self.hq_fraction, 100)}%, "
+                f"reverse KL {pm(self.reverse_kl, digits=3)} ({self.n} runs)")
+
+
+def summarize_coverage(results: Sequence[ModeCoverage]) -> CoverageSummary:
+    """Mean ± standard error of ``mode_coverage`` results of several runs (e.g. seeds).
+
+    Example:
+        >>> from gancourse.metrics.mixtures import ModeCoverage
+        >>> a = ModeCoverage(8, 8, 0.9, 0.01, [1] * 8); b = ModeCoverage(6, 8, 0.7, 0.03, [1] * 8)
+        >>> s = summarize_coverage([a, b]); s.modes
+        (7.0, 1.0)
+    """
+    if not results:
+        raise ValueError("need at least one ModeCoverage to summarise")
+    if len({r.num_modes for r in results}) != 1:
+        raise ValueError(f"results come from different mixtures: num_modes {sorted({r.num_modes for r in results})}")
+    row = summarise(results, _COVERAGE_MEASURES, key=lambda r: r.num_modes)[results[0].num_modes]
+    return CoverageSummary(len(results), results[0].num_modes, row["modes"], row["hq_fraction"], row["reverse_kl"])
+
+
 def summarize_results(results: Sequence[MixtureResult]) -> dict[tuple[str, str], CoverageSummary]:
     """``{(data, method): CoverageSummary}`` over the seeds of each (dataset, method), in run order.
 
@@ -61,7 +105,7 @@ def summarize_results(results: Sequence[MixtureResult]) -> dict[tuple[str, str],
     groups: dict[tuple[str, str], list] = {}
     for r in results:
         groups.setdefault((r.data, r.method), []).append(r.coverage)
-    return {key: summarize_coverage(values) for key, values in groups.items()}
+    return {key: summarize_coverage(coverages) for key, coverages in groups.items()}
 
 
 def results_table(results: Sequence[MixtureResult], datasets: Sequence[str] = ("ring", "grid"),
@@ -135,7 +179,7 @@ def compare_with_published(summary: CoverageSummary, data: str) -> list[dict]:
     value (``best_published``), the rows that hold it, and the ``verdict``.
 
     Example:
-        >>> from gancourse.metrics.mixtures import ModeCoverage, summarize_coverage
+        >>> from gancourse.metrics.mixtures import ModeCoverage
         >>> runs = [ModeCoverage(m, 25, hq, 0.01, [1] * 25) for m, hq in ((25, 0.95), (24, 0.97), (25, 0.96))]
         >>> [(c["column"], c["verdict"]) for c in compare_with_published(summarize_coverage(runs), "grid")]
         [('modes', 'on par'), ('hq_percent', 'on par'), ('kl', 'better')]

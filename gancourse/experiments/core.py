@@ -11,8 +11,8 @@
 - ``timed_train``: train a ``Trainer`` and return the seconds it took (every runner's result holds them).
 - ``known``: a registry lookup that names the valid choices when a method name is unknown.
 
-The standard error is s / sqrt(n) with s the sample standard deviation (``metrics.mixtures.mean_and_standard_error``,
-which ``summarize_coverage`` uses too). For two independent means the difference has standard error
+The standard error is s / sqrt(n) with s the sample standard deviation (``mean_and_standard_error``, the one
+definition every table uses). For two independent means the difference has standard error
 sqrt(se_a^2 + se_b^2), so a gain counts when |mean_a - mean_b| > 2 sqrt(se_a^2 + se_b^2) (about a 95% test).
 """
 from __future__ import annotations
@@ -26,7 +26,6 @@ from typing import TypeVar
 import torch
 
 from ..config import TrainConfig
-from ..metrics.mixtures import mean_and_standard_error
 
 __all__ = ["Setup", "Result", "fixed_codes", "mean_and_standard_error", "summarise", "by_method",
            "share_and_standard_error", "verdict", "best_and_on_par", "pm", "timed_train", "known", "EVALUATION_SEED"]
@@ -136,6 +135,27 @@ def fixed_codes(n: int, z_dim: int, seed: int = EVALUATION_SEED) -> torch.Tensor
         (True, torch.Size([3, 2]))
     """
     return torch.randn(n, z_dim, generator=torch.Generator().manual_seed(seed))
+
+
+def mean_and_standard_error(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard error of the mean, s / sqrt(n) with s the sample standard deviation
+    (n - 1 in the denominator), as PacGAN reports its trials. One value has no error estimate: NaN.
+    Infinite values (reverse KL with no HQ sample) give an infinite mean and a NaN error.
+
+    Example:
+        >>> mean_and_standard_error([1.0, 2.0, 3.0])  # s = 1
+        (2.0, 0.5773502691896257)
+    """
+    n = len(values)
+    if n == 0:
+        raise ValueError("need at least one value")
+    if not all(math.isfinite(v) for v in values):
+        return (math.inf if any(v == math.inf for v in values) else math.nan), math.nan
+    mean = sum(values) / n
+    if n == 1:
+        return mean, math.nan
+    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+    return mean, math.sqrt(variance / n)
 
 
 def by_method(result: Result) -> str:

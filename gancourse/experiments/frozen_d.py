@@ -27,12 +27,20 @@ import torch
 
 from .. import losses
 from .._checks import positive_int
+from ..config import TrainConfig
 from ..metrics.mixtures import mode_shares
 from ..models import build_models
+from .core import Setup
 from .mixtures import check_mixture
 from .workers import one_cpu_thread
 
-__all__ = ["BestResponseDemo", "frozen_discriminator_demo", "discriminator_landscape"]
+__all__ = ["BestResponseDemo", "FROZEN_D_SETUP", "frozen_discriminator_demo", "discriminator_landscape"]
+
+FROZEN_D_SETUP = Setup(TrainConfig(lr_g=3e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=256, z_dim=16,
+                                   device="cpu"), model="mlp", width=128, data="ring", samples=2500)
+"""The demo's networks and optimiser: z in R^16, G and D 2 x ``width`` tanh MLPs (the VEEGAN / Metz networks),
+Adam (beta1 = 0.5) at 3e-3 for G and 1e-3 for D on batches of 256, and ``samples`` scored points. G's rate of
+3e-3 was chosen on seeds 0-3: at 1e-3, G had often split its samples between hills after 200 steps."""
 
 
 @dataclass
@@ -46,8 +54,8 @@ class BestResponseDemo:
     round, i.e. before D answered. ``start``: the shares before any G step.
 
     Example:
-        >>> demo = frozen_discriminator_demo("ring", rounds=1, g_steps=4, d_steps=2, d_pretrain=2,
-        ...                                  record_every=2, samples=100, grid_size=5)
+        >>> demo = frozen_discriminator_demo("ring", rounds=1, g_steps=4, d_steps=2, d_pretrain=2, record_every=2,
+        ...                                  setup=FROZEN_D_SETUP.replace(samples=100), grid_size=5)
         >>> [(step, rnd) for step, rnd, _, _ in demo.trace], demo.landscapes[0].shape
         ([(2, 0), (4, 0)], torch.Size([5, 5]))
     """
@@ -108,40 +116,40 @@ def discriminator_landscape(D: torch.nn.Module, extent: float, grid_size: int = 
 
 
 def frozen_discriminator_demo(data: str = "ring", rounds: int = 4, g_steps: int = 200, d_steps: int = 100, *,
-                              d_pretrain: int = 500, seed: int = 0, record_every: int = 10, samples: int = 2500,
-                              z_dim: int = 16, width: int = 128, batch_size: int = 256, lr_g: float = 3e-3,
-                              lr_d: float = 1e-3, grid_size: int = 101) -> BestResponseDemo:
+                              d_pretrain: int = 500, seed: int = 0, record_every: int = 10,
+                              setup: Setup = FROZEN_D_SETUP, grid_size: int = 101) -> BestResponseDemo:
     """Run the frozen-D demonstration of the module docstring on ``data`` ("ring" or "grid").
 
-    G and D are 2 x ``width`` tanh MLPs (the VEEGAN / Metz networks, with z of ``z_dim`` entries),
-    trained with Adam (beta1 = 0.5) at ``lr_g`` / ``lr_d`` on batches of ``batch_size`` (G's rate of 3e-3
-    was chosen on seeds 0-3: at 1e-3, G had often split its samples between hills after 200 steps). Each of the
-    ``rounds`` rounds runs ``g_steps`` generator steps against the frozen D, then ``d_steps``
-    discriminator steps against the frozen G. The recorded shares use ``samples`` points from fixed
-    latent codes. Runs on the CPU, on one thread (the caller's thread count is restored afterwards).
+    G and D are 2 x ``setup.width`` tanh MLPs with z of ``setup.z_dim`` entries, trained with Adam at
+    ``setup.lr_g`` / ``setup.lr_d`` (betas ``setup.beta1``, ``setup.beta2``) on batches of ``setup.batch_size``
+    (``FROZEN_D_SETUP``; its loss and steps are not used: the losses are the demo's, its rounds are its budget).
+    Each of the ``rounds`` rounds runs ``g_steps`` generator steps against the frozen D, then ``d_steps``
+    discriminator steps against the frozen G. The recorded shares use ``setup.samples`` points from
+    fixed latent codes. Runs on the CPU, on one thread (the caller's thread count is restored afterwards).
 
     Example:
-        >>> demo = frozen_discriminator_demo("ring", rounds=2, g_steps=20, d_steps=5, d_pretrain=20,
-        ...                                  record_every=10, samples=200, grid_size=5)
+        >>> demo = frozen_discriminator_demo("ring", rounds=2, g_steps=20, d_steps=5, d_pretrain=20, record_every=10,
+        ...                                  setup=FROZEN_D_SETUP.replace(samples=200), grid_size=5)
         >>> len(demo.trace), len(demo.piles), tuple(demo.piles[0].shape)
         (4, 2, (200, 2))
     """
     mixture = check_mixture(data)
+    if not isinstance(setup, Setup) or setup.model != "mlp":
+        raise ValueError(f"setup must be a Setup of the 2-D MLPs (model 'mlp'), got {setup!r}")
+    setup.config.validate()
+    samples, z_dim, width, batch_size = setup.samples, setup.z_dim, setup.width or 128, setup.batch_size
     for name, value in (("rounds", rounds), ("g_steps", g_steps), ("d_steps", d_steps), ("record_every", record_every),
-                        ("samples", samples), ("z_dim", z_dim), ("width", width), ("batch_size", batch_size),
-                        ("grid_size", grid_size)):
+                        ("samples", samples), ("width", width), ("grid_size", grid_size)):
         positive_int(name, value)
     if isinstance(d_pretrain, bool) or not isinstance(d_pretrain, int) or d_pretrain < 0:
         raise ValueError(f"d_pretrain must be an integer >= 0, got d_pretrain={d_pretrain!r}")
-    for name, value in (("lr_g", lr_g), ("lr_d", lr_d)):
-        if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
-            raise ValueError(f"{name} must be a positive finite number, got {name}={value!r}")
     # tiny networks: one thread is faster than two, and much faster on a busy machine (restored after)
     with one_cpu_thread(torch.device("cpu")):
         torch.manual_seed(seed)
         G, D = build_models("mlp", (2,), z_dim=z_dim, width=width, depth=2, activation="tanh")
-        opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=(0.5, 0.999))
-        opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=(0.5, 0.999))
+        betas = (setup.beta1, setup.beta2)
+        opt_g = torch.optim.Adam(G.parameters(), lr=setup.lr_g, betas=betas)
+        opt_d = torch.optim.Adam(D.parameters(), lr=setup.lr_d, betas=betas)
         rng = torch.Generator().manual_seed(seed + 1)
         extent = 1.5 * float(mixture.centres.abs().max())
         fixed_z = torch.randn(samples, z_dim, generator=torch.Generator().manual_seed(seed + 2))

@@ -12,13 +12,11 @@ with 2 degrees of freedom, so P(r <= 3 std) = 1 - exp(-9/2) ~ 0.989, not the 1-D
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
-__all__ = ["ModeCoverage", "mode_coverage", "nearest_mode_distance", "mode_shares", "PERFECT_HQ_2D",
-           "CoverageSummary", "summarize_coverage", "mean_and_standard_error"]
+__all__ = ["ModeCoverage", "mode_coverage", "nearest_mode_distance", "mode_shares", "PERFECT_HQ_2D"]
 
 PERFECT_HQ_2D = 1 - math.exp(-4.5)
 
@@ -106,68 +104,3 @@ def mode_coverage(samples: torch.Tensor, centres: torch.Tensor, std: float, hq_s
         nz = q > 0
         reverse_kl = float((q[nz] * (q[nz] * k).log()).sum())
     return ModeCoverage(int((counts > 0).sum()), k, float(hq.float().mean()), reverse_kl, counts.tolist())
-
-
-def mean_and_standard_error(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and standard error of the mean, s / sqrt(n) with s the sample standard deviation
-    (n - 1 in the denominator), as PacGAN reports its trials. One value has no error estimate: NaN.
-    Infinite values (reverse KL with no HQ sample) give an infinite mean and a NaN error.
-
-    Example:
-        >>> mean_and_standard_error([1.0, 2.0, 3.0])  # s = 1
-        (2.0, 0.5773502691896257)
-    """
-    n = len(values)
-    if n == 0:
-        raise ValueError("need at least one value")
-    if not all(math.isfinite(v) for v in values):
-        return (math.inf if any(v == math.inf for v in values) else math.nan), math.nan
-    mean = sum(values) / n
-    if n == 1:
-        return mean, math.nan
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1)
-    return mean, math.sqrt(variance / n)
-
-
-@dataclass
-class CoverageSummary:
-    """Mean and standard error over runs of modes captured, HQ fraction and reverse KL.
-
-    Example:
-        >>> a = ModeCoverage(8, 8, 0.9, 0.01, [1] * 8); b = ModeCoverage(6, 8, 0.7, 0.03, [1] * 8)
-        >>> print(summarize_coverage([a, b]))  # standard errors: 1 mode, 10 points of HQ, 0.01 of KL
-        modes 7.0 ± 1.0/8, high quality 80.0 ± 10.0%, reverse KL 0.020 ± 0.010 (2 runs)
-    """
-
-    n: int
-    num_modes: int
-    modes: tuple[float, float]
-    hq_fraction: tuple[float, float]
-    reverse_kl: tuple[float, float]
-
-    def __str__(self) -> str:
-        def fmt(pair: tuple[float, float], scale: float = 1.0, digits: int = 1) -> str:
-            mean, se = pair
-            text = f"{scale * mean:.{digits}f}"
-            return text if math.isnan(se) else f"{text} ± {scale * se:.{digits}f}"
-
-        return (f"modes {fmt(self.modes)}/{self.num_modes}, high quality {fmt(self.hq_fraction, 100)}%, "
-                f"reverse KL {fmt(self.reverse_kl, digits=3)} ({self.n} runs)")
-
-
-def summarize_coverage(results: Sequence[ModeCoverage]) -> CoverageSummary:
-    """Mean ± standard error of ``mode_coverage`` results of several runs (e.g. seeds).
-
-    Example:
-        >>> a = ModeCoverage(8, 8, 0.9, 0.01, [1] * 8); b = ModeCoverage(6, 8, 0.7, 0.03, [1] * 8)
-        >>> s = summarize_coverage([a, b]); s.modes
-        (7.0, 1.0)
-    """
-    if not results:
-        raise ValueError("need at least one ModeCoverage to summarise")
-    if len({r.num_modes for r in results}) != 1:
-        raise ValueError(f"results come from different mixtures: num_modes {sorted({r.num_modes for r in results})}")
-    return CoverageSummary(len(results), results[0].num_modes,
-                           mean_and_standard_error([float(r.modes_captured) for r in results]),
-                           mean_and_standard_error([r.hq_fraction for r in results]),
-                           mean_and_standard_error([r.reverse_kl for r in results]))
