@@ -22,8 +22,10 @@ from .mixtures import (
 from .folder import FOLDER_PREFIX, display_name, folder_name, is_folder_name, load_folder, parse_folder_name
 from .sampler import MixtureSampler, TensorSampler, to_unit_range
 
-# Image loaders are imported on first use: torchvision is slow to import and 2-D lessons never need it.
-ONLINE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+# torchvision itself is imported on first use (it is slow to import and 2-D lessons never need it); the module
+# that names its datasets is not.
+from .torchvision_sets import ONLINE_DATASETS
+
 _LAZY = {"load_digits": ".digits", "load_torchvision": ".torchvision_sets", "resolve_auto": ".torchvision_sets",
          "DatasetUnavailable": ".torchvision_sets"}
 
