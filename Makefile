@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Colab ships ipywidgets 7.7: the dashboard's tests also run against it, from a side folder.
 WIDGETS7 := $(VENV)/ipywidgets7
 
-.PHONY: lab test setup lint actionlint unit gpu-smoke notebooks check-notebooks widgets7 e2e clean-venv
+.PHONY: lab test setup lint actionlint unit gpu-smoke notebooks check-notebooks widgets7 e2e site site-test clean-venv
 
 setup: $(STAMP)
 
@@ -77,9 +77,30 @@ widgets7: $(WIDGETS7)/.installed
 CHROMIUM ?= /usr/bin/chromium
 e2e: setup
 	CHROMIUM=$(CHROMIUM) tools/ensure_chromium.sh
-	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider e2e
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -q -p no:cacheprovider e2e --ignore=e2e/test_site.py
 
-test: lint actionlint check-notebooks unit gpu-smoke widgets7 notebooks e2e
+# The course as a website (site/: Sphinx, myst-nb, sphinx-book-theme): every notebook executed and rendered with
+# its figures, the course map, the API reference. `make site` is the full course (the release build that CI
+# publishes); `make site QUICK=1` is quick mode; `ONLY="00_* 01_*"` builds only those notebooks. Each notebook's
+# outputs are cached per mode and package version, so an unchanged notebook is not run twice. -W: a broken
+# cross-reference, a notebook that raises or a figure that was not drawn fails the build.
+SITE_MODE := $(if $(filter 1,$(QUICK)),quick,full)
+SITE_OUT  := site/_build/$(SITE_MODE)
+site: setup
+	GANCOURSE_QUICK=$(if $(filter 1,$(QUICK)),1,0) GANCOURSE_OFFLINE=1 GANCOURSE_SITE_ONLY="$(ONLY)" \
+		$(BIN)/sphinx-build -W --keep-going -b html -d $(SITE_OUT)/doctrees site $(SITE_OUT)/html
+	@echo "site: $(SITE_OUT)/html/index.html"
+
+# make test's part: the quick-mode site, then Chromium opens it (e2e/test_site.py; screenshots in
+# test-artifacts/site/).
+site-test: setup
+	$(MAKE) site QUICK=1 ONLY=
+	CHROMIUM=$(CHROMIUM) tools/ensure_chromium.sh
+	CHROMIUM=$(CHROMIUM) SITE_HTML=site/_build/quick/html $(BIN)/python -m pytest -q -p no:cacheprovider \
+		e2e/test_site.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules site/_ext
+
+test: lint actionlint check-notebooks unit gpu-smoke widgets7 notebooks e2e site-test
 
 clean-venv:
 	rm -rf $(VENV)
