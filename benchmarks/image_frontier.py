@@ -59,6 +59,8 @@ LEVERS: dict[str, dict] = {
     "batch 256, lr 5e-4": dict(batch_size=256, lr_g=5e-4, lr_d=5e-4, **_EMA),
     "width 16, lr 5e-4": dict(width=16, lr_g=5e-4, lr_d=5e-4, **_EMA),
     "width 48, lr 5e-4": dict(width=48, lr_g=5e-4, lr_d=5e-4, **_EMA),
+    "width 32": dict(width=32, **_EMA),
+    "hinge + SN, width 32": dict(_HINGE_SN, width=32, **_EMA),
 }
 
 
