@@ -60,6 +60,7 @@ LEVERS: dict[str, dict] = {
     "width 16, lr 5e-4": dict(width=16, lr_g=5e-4, lr_d=5e-4, **_EMA),
     "width 48, lr 5e-4": dict(width=48, lr_g=5e-4, lr_d=5e-4, **_EMA),
     "width 32": dict(width=32, **_EMA),
+    "Adam 2e-4, betas (0.5, 0.999)": dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, **_EMA),
     "hinge + SN, width 32": dict(_HINGE_SN, width=32, **_EMA),
 }
 
