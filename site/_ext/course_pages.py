@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 PACKAGE = "gancourse"
 API_FOLDER = "api"
 COURSE_MAP = "_generated/course_map.md"
+SITE = Path(__file__).resolve().parents[1]
 
 
 def _write_if_changed(path: Path, text: str) -> None:
@@ -52,7 +53,16 @@ def code_version(root: Path) -> str:
 
 # --- the course map ---------------------------------------------------------------------------------------------
 def course_map(srcdir: Path, config: Config) -> str:
-    """README's table with links to the lesson pages that this build has."""
+    """README's table with links to the lesson pages that this build has.
+
+    >>> from types import SimpleNamespace
+    >>> table = course_map(SITE, SimpleNamespace(include_patterns=["**"], exclude_patterns=[])).splitlines()
+    >>> table[2].startswith("| {doc}`0 · Start here </notebooks/00_start_here>` | ")
+    True
+    >>> only_00 = SimpleNamespace(include_patterns=["*.md", "notebooks/00_*"], exclude_patterns=[])
+    >>> course_map(SITE, only_00).splitlines()[3].startswith("| 1 · The vanilla GAN | ")   # no page: no link
+    True
+    """
     from gancourse.course import LESSONS, readme_table
 
     include, exclude = Matcher(config.include_patterns), Matcher(config.exclude_patterns)
@@ -89,7 +99,13 @@ def public_modules() -> list[str]:
 
 def defined_names(module_name: str) -> list[str]:
     """The names a module defines at its top level (not imports), in source order, limited to its ``__all__``
-    when it has one, else to those without a leading underscore."""
+    when it has one, else to those without a leading underscore.
+
+    >>> defined_names("gancourse.course")
+    ['Lesson', 'LESSONS', 'lesson_table', 'readme_table', 'write_readme_table']
+    >>> defined_names("gancourse")   # TrainConfig, budget, ... are documented where they are written
+    ['__version__']
+    """
     module = importlib.import_module(module_name)
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     names: list[str] = []

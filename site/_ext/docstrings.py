@@ -8,9 +8,9 @@ The docstrings put a formula (or the loop's pseudocode) on its own indented line
             = E[softplus(-D_logit(x))] + E[softplus(D_logit(G(z)))]
 
 reStructuredText would read such a block as a quotation (lines joined, the aligned ``=`` lost, ``*`` or ``|``
-read as markup). Before napoleon reads a docstring, this turns each such block into a literal block, shown in
-monospace exactly as typed: a sentence ending in ``:`` gets ``::`` (the page still shows one colon), a top-level
-sentence ending otherwise gets a ``::`` line of its own (which shows nothing). In the prose around them, an
+read as markup). Before napoleon reads a docstring, this puts a ``code-block:: text`` directive in front of each
+such block (after a sentence ending in ``:``, or after any top-level sentence), so that it is shown in monospace
+exactly as typed, without Python's syntax colours. In the prose around them, an
 absolute value ``|x - y|`` and a lone ``*`` ("joined by *") are escaped so that they print as typed instead of
 being read as a substitution or the start of an emphasis. Google-style section headers (``Args:``,
 ``Example:``), doctests and ````code```` are left alone.
@@ -27,6 +27,7 @@ NAPOLEON_SECTIONS = {
     "parameters", "receive", "receives", "return", "returns", "raise", "raises", "references", "see also", "tip",
     "todo", "warning", "warnings", "warns", "yield", "yields",
 }
+FORMULA_BLOCK = ".. code-block:: text"   # shown as typed, without Python's colours
 LONE_STAR = re.compile(r"(?<![\w*\\])\*(?=[\s,.;:)\]]|$)")
 
 
@@ -56,14 +57,14 @@ def plain_docstring(lines: list[str]) -> list[str]:
 
     >>> lines = plain_docstring(["Loss:", "", "    L = |a_b * c|", "", "Slope |f(x)|, joined by *.", "",
     ...                          "Example:", "    >>> abs(-1) | 0", "    1"])
-    >>> lines[:3]
-    ['Loss::', '', '    L = |a_b * c|']
-    >>> print(lines[4])
+    >>> lines[:5]
+    ['Loss:', '', '.. code-block:: text', '', '    L = |a_b * c|']
+    >>> print(lines[6])
     Slope \\|f(x)\\|, joined by \\*.
-    >>> lines[5:]
+    >>> lines[7:]
     ['', 'Example:', '    >>> abs(-1) | 0', '    1']
     >>> plain_docstring(["The loop.", "", "    for step in steps:", "        train"])[:4]
-    ['The loop.', '', '::', '']
+    ['The loop.', '', '.. code-block:: text', '']
     """
     out: list[str] = []
     literal_above: int | None = None   # indentation of the line that opened the literal block we are in
@@ -75,15 +76,10 @@ def plain_docstring(lines: list[str]) -> list[str]:
         if literal_above is not None or doctest:
             out.append(line)
             continue
-        if _introduces_block(lines, i):
+        if _introduces_block(lines, i) and (line.rstrip().endswith(":") or _indent(line) == 0):
             literal_above = _indent(line)
-            if line.rstrip().endswith(":"):
-                out.append(_escape_prose(line) + ":")
-                continue
-            if literal_above == 0:
-                out += [_escape_prose(line), "", "::"]
-                continue
-            literal_above = None
+            out += [_escape_prose(line), "", " " * literal_above + FORMULA_BLOCK]
+            continue
         elif line.rstrip().endswith("::") and line.strip():
             literal_above = _indent(line)
         out.append(_escape_prose(line))
