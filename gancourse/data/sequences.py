@@ -1,7 +1,7 @@
 """Token sequences for lesson 8, generated on the spot from a seed (no download, no cache: both take well under a
 second).
 
-- **The synthetic oracle** (SeqGAN's protocol, Yu et al. 2017, Sec. 5, scaled down): a randomly initialised
+- **The synthetic oracle** (SeqGAN's protocol, Yu et al. 2017, scaled down): a randomly initialised
   LSTM, frozen, *is* the true distribution. Its samples are the data; its likelihood scores any generated
   sequence (NLL-oracle, the quality measure), which real text never allows. SeqGAN's oracle draws its weights
   from N(0, 1) with vocabulary 5,000, length 20, embedding and hidden size 32; ours has ``ORACLE_VOCAB`` = 32

@@ -1,8 +1,8 @@
 """Checks for lesson 8 (GANs for text and sound), and the package's worked solutions of its exercises.
 
-1. ``gumbel_softmax``: a relaxed sample y = softmax((logits + g) / tau), g Gumbel(0, 1) (Jang et al. 2017, Eq. 1);
-2. ``reinforce_loss``: the policy-gradient loss with a baseline (Williams 1992; SeqGAN, Yu et al. 2017, Eq. 8);
-3. ``phase_shuffle``: WaveGAN's random time shift with reflect padding (Donahue et al. 2019, Sec. 3.2).
+1. ``gumbel_softmax``: a relaxed sample y = softmax((logits + g) / tau), g Gumbel(0, 1) (Jang et al. 2017);
+2. ``reinforce_loss``: the policy-gradient loss with a baseline (Williams 1992; SeqGAN, Yu et al. 2017);
+3. ``phase_shuffle``: WaveGAN's random time shift with reflect padding (Donahue et al. 2019).
 
 Each ``check_*`` calls your function on inputs whose answers are known (computed by the package's own
 ``gancourse.models.sequence``, ``gancourse.experiments.text`` and ``gancourse.models.wave``, or by hand). It prints

@@ -5,14 +5,14 @@ Three generators, all the same ``TokenLSTM``:
 
     MLE          teacher forcing: minimise -sum_t log p(x_t | x_<t) over the data
     Gumbel GAN   D reads Gumbel-softmax vectors, y = softmax((logits + g) / tau), tau annealed geometrically
-                 from ``tau_start`` to ``tau_end`` (Jang et al. 2017, Eq. 1; Kusner & Hernandez-Lobato 2016)
+                 from ``tau_start`` to ``tau_end`` (Jang et al. 2017; Kusner & Hernandez-Lobato 2016)
     REINFORCE    G samples hard tokens; reward R = D(x) = sigma(logit); loss -(R - b) sum_t log p(x_t | x_<t)
-                 with b a running mean of R (Williams 1992; SeqGAN, Yu et al. 2017, Eq. 8, without rollouts)
+                 with b a running mean of R (Williams 1992; SeqGAN, Yu et al. 2017, without rollouts)
 
 Both GANs start from the MLE model (SeqGAN's protocol: pre-train G by maximum likelihood, then train it
 adversarially), so each GAN is "MLE, then adversarial steps", and each seed's MLE model is their common start.
 
-Scores (Caccia et al. 2020, Sec. 3): quality = NLL-oracle, the oracle's mean per-token NLL of generated
+Scores (Caccia et al. 2020): quality = NLL-oracle, the oracle's mean per-token NLL of generated
 sequences (lower: more like the oracle's likely sequences); coverage = NLL-test, the model's mean per-token NLL
 of held-out oracle sequences (lower: the model gives the data's variety its due); diversity = distinct-4, the
 share of distinct 4-grams among all 4-grams of the samples (Li et al. 2016). Sampling MLE at temperature T
@@ -211,7 +211,7 @@ def train_gumbel_gan(G: TokenLSTM, data: torch.Tensor, setup: TextSetup = TEXT_S
 
 
 def reinforce_loss(log_probs: torch.Tensor, rewards: torch.Tensor, baseline: float) -> torch.Tensor:
-    """REINFORCE with a baseline (Williams 1992; SeqGAN, Yu et al. 2017, Eq. 8 with one reward per sequence):
+    """REINFORCE with a baseline (Williams 1992; SeqGAN, Yu et al. 2017, with one reward per sequence):
 
         L = -mean_i (R_i - b) sum_t log p(x_it | x_i,<t)
 

@@ -8,12 +8,12 @@ over ``vocab`` tokens. It offers the three ways lesson 8 draws from it:
   Williams 1992; Yu et al. 2017, SeqGAN);
 - ``relaxed``: Gumbel-softmax vectors y = softmax((logits + g) / tau) fed back as the next input through the
   embedding matrix, so that the whole sequence is a differentiable function of the weights (Jang, Gu & Poole
-  2017, Eq. 1; Kusner & Hernandez-Lobato 2016);
+  2017; Kusner & Hernandez-Lobato 2016);
 - ``logits`` with teacher forcing (the true previous token as input): the likelihood of given sequences.
 
 ``SequenceCritic`` takes (n, length, vocab) vectors, one-hot for data and soft for the relaxed generator:
 a linear embedding, two 1-D convolutions over time and a max over positions, one logit per sequence (SeqGAN's
-D is a CNN over the sequence too, Yu et al. 2017, Sec. 4).
+D is a CNN over the sequence too, Yu et al. 2017).
 """
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ __all__ = ["TokenLSTM", "SequenceCritic", "gumbel_softmax", "one_hot"]
 
 def gumbel_softmax(logits: torch.Tensor, tau: float, generator: torch.Generator | None = None,
                    hard: bool = False) -> torch.Tensor:
-    """y = softmax((logits + g) / tau) with g = -log(-log u), u ~ U(0, 1) (Jang, Gu & Poole 2017, Eq. 1).
+    """y = softmax((logits + g) / tau) with g = -log(-log u), u ~ U(0, 1) (Jang, Gu & Poole 2017).
 
     The argmax of logits + g is an exact sample of softmax(logits) (the Gumbel-max trick); the softmax at
     temperature tau is its smooth stand-in, one-hot as tau -> 0 and uniform as tau -> infinity. ``hard=True``
     returns the one-hot argmax in the forward pass with the soft y's gradient (the straight-through estimator,
-    Jang et al. 2017, Sec. 2.2).
+    Jang et al. 2017).
 
     Example:
         >>> y = gumbel_softmax(torch.zeros(2, 3), tau=0.5, generator=torch.Generator().manual_seed(0))

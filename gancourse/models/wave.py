@@ -1,9 +1,9 @@
 """WaveGAN in miniature (Donahue, McAuley & Puckette 2019): DCGAN made one-dimensional for raw audio.
 
 G maps z ~ U(-1, 1)^z_dim through a linear layer to ``channels`` x 16 and then through transposed 1-D convolutions
-of kernel 25 and stride 4, each multiplying the length by 4 (WaveGAN, Sec. 3.1 and Table 3: five such layers
+of kernel 25 and stride 4, each multiplying the length by 4 (WaveGAN: five such layers
 make 16,384 samples; ``WaveGenerator`` has ``layers`` of them: 3 make 1,024). D mirrors it with strided 1-D
-convolutions, LeakyReLU(0.2) and, after every layer but the last, **phase shuffle** (Sec. 3.2): each example's
+convolutions, LeakyReLU(0.2) and, after every layer but the last, **phase shuffle**: each example's
 activations shifted in time by a random integer in [-n, n], the gap filled by reflection.
 
 Why phase shuffle: a transposed convolution of stride s builds its output from s interleaved filters, so G's
@@ -26,7 +26,7 @@ _PAD = 11  # (KERNEL - STRIDE) // 2 rounded: with output_padding 1, each layer g
 def phase_shuffle(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
     """Shift each example of ``x`` (batch, channels, time) right by its integer ``shifts[i]`` (may be negative),
     filling the gap by reflection: out[i, :, t] = x[i, :, t - k_i], with x[t] for t < 0 read as x[-t] and for
-    t >= T as x[2(T - 1) - t] (WaveGAN's phase shuffle, Donahue et al. 2019, Sec. 3.2, reflect padding).
+    t >= T as x[2(T - 1) - t] (WaveGAN's phase shuffle, Donahue et al. 2019, reflect padding).
 
     Example:
         >>> x = torch.arange(5.0).view(1, 1, 5)
@@ -71,7 +71,7 @@ class PhaseShuffle(nn.Module):
 
 class WaveGenerator(nn.Module):
     """z (batch, z_dim) -> clips (batch, 16 * 4**layers) in [-1, 1]: linear, then ``layers`` transposed convolutions
-    of kernel 25, stride 4, halving the channels each time, ReLU between, tanh at the end (WaveGAN, Table 3).
+    of kernel 25, stride 4, halving the channels each time, ReLU between, tanh at the end (as WaveGAN's G).
 
     Example:
         >>> WaveGenerator(z_dim=8, channels=16, layers=3)(torch.rand(2, 8) * 2 - 1).shape
