@@ -30,6 +30,7 @@ EXPECTED = {
     "04_wgan.ipynb": [["check_wasserstein_1d"], ["check_gradient_penalty"], ["check_wgan_gp_critic"]],
     "05_conditional.ipynb": [["check_concat_condition"], ["check_projection_output"], ["check_acgan_losses"]],
     "06_modern_gans.ipynb": [["check_hinge_d_loss"], ["check_r1"], ["check_spectral_norm_estimate"]],
+    "08_text_and_sound.ipynb": [["check_gumbel_softmax"], ["check_reinforce_loss"], ["check_phase_shuffle"]],
 }
 
 

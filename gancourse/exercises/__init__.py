@@ -12,7 +12,7 @@ import importlib
 
 __all__ = ["LESSON_MODULES"]
 
-LESSON_MODULES = ("lesson1", "lesson2", "lesson3", "lesson4", "lesson5", "lesson6")
+LESSON_MODULES = ("lesson1", "lesson2", "lesson3", "lesson4", "lesson5", "lesson6", "lesson8")
 
 
 def __getattr__(name: str):
