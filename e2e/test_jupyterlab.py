@@ -28,12 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", ROOT / "test-artifacts" / "e2e"))
-# Flags known to work headless as root on a closed network: without the background-networking ones
-# Chromium keeps trying (and failing) to reach Google's hosts.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTEBOOK_TIMEOUT_S = 900
 # JupyterLab settings for the test server: no news toast over the page, and every cell kept in the DOM
 # (the default windowed notebook only renders the cells in view, so widgets far down would not exist).
@@ -139,21 +134,6 @@ def lab(tmp_path_factory):
         yield server
     finally:
         server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package (make e2e does this "
-                    "as root) or point CHROMIUM at a Chromium binary. The browser test never skips.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture()

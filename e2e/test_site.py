@@ -28,11 +28,7 @@ from gancourse.notebook_check import repository_url
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("SITE_HTML", ROOT / "site" / "_build" / "quick" / "html"))
 NOTEBOOKS = sorted(path.stem for path in (ROOT / "notebooks").glob("*.ipynb"))
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("SITE_ARTIFACTS", ROOT / "test-artifacts" / "site"))
-# The flags e2e/test_jupyterlab.py uses: headless as root on a closed network.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 WIDGETS = ("Dashboard(", "ModeCollapseExplorer(", "LabelPicker(")
 
 
@@ -64,21 +60,6 @@ def site():
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package (make site-test does "
-                    "this as root) or point CHROMIUM at a Chromium binary. The browser test never skips.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture()
