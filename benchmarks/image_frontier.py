@@ -72,7 +72,7 @@ def run(lever: str, seed: int, steps: int, eval_every: int, threads: int, data: 
     share of its images the classifier reads as the asked-for digit. Each scored row is appended to ``out`` (JSON
     lines) as soon as it exists, so a long sweep can be read while it runs. ``cpu_seconds`` is the process's CPU
     time in training: unlike the wall clock it does not grow when other processes share the cores."""
-    from gancourse.metrics import evaluate_images, extract_features, load_classifier, predict_proba
+    from gancourse.metrics import evaluate_images, extract_features, label_accuracy, load_classifier, predict_proba
 
     torch.set_num_threads(threads)
     changes = dict(LEVERS[lever])
@@ -87,7 +87,7 @@ def run(lever: str, seed: int, steps: int, eval_every: int, threads: int, data: 
     test, _ = load_images(data, train=False)
     real_features = extract_features(classifier, test[:setup.samples].float() / 127.5 - 1)
     z = fixed_codes(setup.samples, setup.z_dim)
-    y = torch.arange(setup.samples) % 10 if condition != "none" else None
+    y = torch.arange(setup.samples) % classifier.num_classes if condition != "none" else None
     rows, seconds, cpu_seconds, done = [], 0.0, 0.0, 0
     while done < steps:
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -98,7 +98,7 @@ def run(lever: str, seed: int, steps: int, eval_every: int, threads: int, data: 
         for averaged in ([False, True] if trainer.ema is not None else [False]):
             images = trainer.sample(z=z, y=y, ema=averaged)
             q = evaluate_images(images, classifier, real_features)
-            label = None if y is None else float((predict_proba(classifier, images).argmax(1) == y).float().mean())
+            label = None if y is None else label_accuracy(predict_proba(classifier, images), y)
             rows.append(dict(lever=lever, seed=seed, step=done, seconds=round(seconds, 2),
                              cpu_seconds=round(cpu_seconds, 2), ema=averaged,
                              classes=q.classes_covered, confident=q.confident_fraction, frechet=q.frechet,
