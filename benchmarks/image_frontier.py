@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from gancourse.config import preset  # noqa: E402
 from gancourse.experiments.conditional import CONDITIONAL_IMAGE_SETUP  # noqa: E402
 from gancourse.experiments.core import Setup, fixed_codes, mean_and_standard_error, pm  # noqa: E402
-from gancourse.experiments.stabilisers import IMAGE_SETUP  # noqa: E402
+from gancourse.experiments.stabilisers import IMAGE_SETUP, truncated_normal  # noqa: E402
 
 BASES = {
     "lesson3": Setup(preset("dcgan", device="cpu", log_every=50), model="dcgan", width=32, data="digits", samples=500),
@@ -62,14 +63,55 @@ LEVERS: dict[str, dict] = {
     "width 32": dict(width=32, **_EMA),
     "Adam 2e-4, betas (0.5, 0.999)": dict(lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, **_EMA),
     "hinge + SN, width 32": dict(_HINGE_SN, width=32, **_EMA),
+    # lesson 2's remedy for samples between modes: DeLiGAN's mixture latent (Gurumurthy et al. 2017) in front of G
+    "mixture latent K 100, lr 5e-4": dict(latent_components=100, lr_g=5e-4, lr_d=5e-4, **_EMA),
+    "mixture latent K 100": dict(latent_components=100, **_EMA),
+    "mixture latent K 100, hinge + SN": dict(_HINGE_SN, latent_components=100, **_EMA),
+    "mixture latent K 100, hinge + SN, lr 5e-4": dict(_HINGE_SN, latent_components=100, lr_g=5e-4, lr_d=5e-4,
+                                                       **_EMA),
 }
 
 
+def _trainer(setup: Setup, seed: int, data: str, changes: dict):
+    """``setup.trainer`` for the lever's changes; a lever with ``latent_components`` puts DeLiGAN's mixture latent
+    (``remedies.MixtureLatent``, lesson 2) in front of a G that takes one input fewer, as lesson 2 does."""
+    components = changes.pop("latent_components", 0)
+    if not components:
+        return setup.trainer(seed=seed, device="cpu", data=data, **changes)
+    from torch import nn
+
+    from gancourse.data import data_shape, make_sampler
+    from gancourse.models import build_models
+    from gancourse.remedies import MixtureLatent
+    from gancourse.train import Trainer
+
+    models = {k: changes.pop(k) for k in ("g_norm", "d_norm", "spectral_norm") if k in changes}
+    cfg = setup.config.replace(seed=seed, device="cpu", **changes)
+    sampler = make_sampler(data, cfg.batch_size, device="cpu", seed=seed)
+    torch.manual_seed(seed)
+    G, D = build_models(setup.model, data_shape(data), z_dim=cfg.z_dim - 1, width=setup.width, loss=cfg.loss,
+                        **models)
+    return Trainer(nn.Sequential(MixtureLatent(cfg.z_dim, components), G), D, sampler, cfg)
+
+
+def evaluation_codes(n: int, z_dim: int, threshold: float, mixture: bool) -> torch.Tensor:
+    """The fixed evaluation codes, truncated to [-threshold, threshold] in every coordinate (BigGAN's truncation
+    trick, ``stabilisers.truncated_normal``); inf gives ``fixed_codes`` themselves. A mixture latent picks its
+    component from the first coordinate, which stays untruncated so that every component is still drawn."""
+    if math.isinf(threshold):
+        return fixed_codes(n, z_dim)
+    z = truncated_normal(n, z_dim, threshold, torch.Generator().manual_seed(12345))
+    if mixture:
+        z[:, 0] = fixed_codes(n, z_dim)[:, 0]
+    return z
+
+
 def run(lever: str, seed: int, steps: int, eval_every: int, threads: int, data: str, base: str = "lesson3",
-        condition: str = "none", out: Path | None = None) -> list[dict]:
+        condition: str = "none", out: Path | None = None, truncations: tuple = (math.inf,)) -> list[dict]:
     """Train the ``base`` setup with ``lever``'s changes for ``steps`` steps and score it every ``eval_every``; a
     ``condition`` other than "none" trains a conditional G, asked for every class equally, and also scores the
-    share of its images the classifier reads as the asked-for digit. Each scored row is appended to ``out`` (JSON
+    share of its images the classifier reads as the asked-for digit. Every checkpoint is scored once per threshold
+    in ``truncations`` (inf: untruncated codes). Each scored row is appended to ``out`` (JSON
     lines) as soon as it exists, so a long sweep can be read while it runs. ``cpu_seconds`` is the process's CPU
     time in training: unlike the wall clock it does not grow when other processes share the cores."""
     from gancourse.metrics import evaluate_images, extract_features, label_accuracy, load_classifier, predict_proba
@@ -80,13 +122,14 @@ def run(lever: str, seed: int, steps: int, eval_every: int, threads: int, data: 
     setup = BASES[base].replace(steps=steps, **setup_changes)
     if condition != "none":
         changes["condition"] = condition
-    trainer = setup.trainer(seed=seed, device="cpu", data=data, **changes)
+    mixture = bool(changes.get("latent_components"))
+    trainer = _trainer(setup, seed, data, changes)
     classifier = load_classifier(data, device="cpu", verbose=False)
     from gancourse.data import load_images
 
     test, _ = load_images(data, train=False)
     real_features = extract_features(classifier, test[:setup.samples].float() / 127.5 - 1)
-    z = fixed_codes(setup.samples, setup.z_dim)
+    codes = {t: evaluation_codes(setup.samples, setup.z_dim, t, mixture) for t in truncations}
     y = torch.arange(setup.samples) % classifier.num_classes if condition != "none" else None
     rows, seconds, cpu_seconds, done = [], 0.0, 0.0, 0
     while done < steps:
@@ -95,7 +138,8 @@ def run(lever: str, seed: int, steps: int, eval_every: int, threads: int, data: 
         seconds += time.perf_counter() - start
         cpu_seconds += time.process_time() - cpu_start
         done = trainer.step
-        for averaged in ([False, True] if trainer.ema is not None else [False]):
+        for averaged, (threshold, z) in ((a, c) for a in ([False, True] if trainer.ema is not None else [False])
+                                         for c in codes.items()):
             images = trainer.sample(z=z, y=y, ema=averaged)
             q = evaluate_images(images, classifier, real_features)
             label = None if y is None else label_accuracy(predict_proba(classifier, images), y)
@@ -103,7 +147,7 @@ def run(lever: str, seed: int, steps: int, eval_every: int, threads: int, data: 
                              cpu_seconds=round(cpu_seconds, 2), ema=averaged,
                              classes=q.classes_covered, confident=q.confident_fraction, frechet=q.frechet,
                              kl=q.kl_uniform, label_accuracy=label, threads=threads, data=data, base=base,
-                             condition=condition))
+                             condition=condition, truncation=None if math.isinf(threshold) else threshold))
             if out is not None:
                 with out.open("a") as f:
                     f.write(json.dumps(rows[-1]) + "\n")
@@ -119,6 +163,7 @@ def report(rows: list[dict], bar: float) -> str:
     groups: dict[tuple, dict[int, list[dict]]] = {}
     for r in rows:
         lever = r["lever"] + ("" if r.get("condition", "none") == "none" else f" [{r['condition']}]")
+        lever += "" if r.get("truncation") is None else f", truncation {r['truncation']:g}"
         groups.setdefault((lever, r["ema"]), {}).setdefault(r["seed"], []).append(r)
     lines = ["| lever | G | seeds | steps | CPU s (train) | CPU s / 1k steps | first at bar (step, wall s) | "
              "confident, last third: "
@@ -162,6 +207,8 @@ def main() -> None:
     parser.add_argument("--data", default="digits")
     parser.add_argument("--base", default="lesson3", choices=list(BASES))
     parser.add_argument("--condition", default="none", help="none, concat, projection or acgan")
+    parser.add_argument("--truncation", nargs="+", type=float, default=[math.inf],
+                        help="score every checkpoint at these truncation thresholds too (inf: none)")
     parser.add_argument("--bar", type=float, default=0.8)
     parser.add_argument("--out", type=Path, default=Path("image_frontier.jsonl"))
     parser.add_argument("--report", type=Path, help="print the table of a saved --out file and stop")
@@ -173,7 +220,8 @@ def main() -> None:
     unknown = [lever for lever in args.levers if lever not in LEVERS]
     if unknown:
         parser.error(f"unknown lever(s) {unknown}; valid choices: {', '.join(LEVERS)}")
-    jobs = [(lever, seed, args.steps, args.eval_every, args.threads, args.data, args.base, args.condition, args.out)
+    jobs = [(lever, seed, args.steps, args.eval_every, args.threads, args.data, args.base, args.condition, args.out,
+             tuple(args.truncation))
             for seed in args.seeds for lever in args.levers]
     rows = []
     if args.jobs > 1:
