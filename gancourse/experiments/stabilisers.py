@@ -14,7 +14,8 @@ On the 2-D mixtures the runs are lesson 2's benchmark (``experiments.mixtures``:
 mode-coverage score) with *constant* learning rates, ``MIXTURE_SETUP``: lesson 2 decays them in the last
 half, and that decay already does what an average does (it damps the circling iterates). On images the
 runs are a small DCGAN on digits (``IMAGE_SETUP``), scored on the lesson-3 classifier's features: Frechet
-distance, improved precision and recall (``metrics.manifold``) and the classes covered.
+distance, improved precision and recall, density and coverage (``metrics.manifold``) and the classes covered,
+at the end of the run and, when asked (``checkpoints``), at chosen steps along it.
 
 The truncation trick (Brock et al. 2019, Sec. 3.1) is here too: ``truncated_normal`` draws z with every
 coordinate resampled until it lies in [-psi, psi].
@@ -23,8 +24,9 @@ from __future__ import annotations
 
 import math
 import operator
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -37,7 +39,7 @@ from ..metrics.images import (
     features_and_probabilities,
     frechet_distance_from_features,
 )
-from ..metrics.manifold import precision_recall
+from ..metrics.manifold import manifold_metrics
 from ..models import DCGANGenerator
 from ..train import Trainer
 from .core import Result, Setup, fixed_codes, known, summarise, timed_train
@@ -108,8 +110,9 @@ def _d_norm(method: Method) -> str:
 
 
 def build_image_trainer(method: Method | str, setup: Setup = IMAGE_SETUP, seed: int = 0, *,
-                        device: str | torch.device = "auto") -> Trainer:
-    """A ``Trainer`` for one stabiliser on ``setup.data``, built by ``setup.trainer`` (``Trainer.from_names``).
+                        device: str | torch.device = "auto", callbacks=()) -> Trainer:
+    """A ``Trainer`` for one stabiliser on ``setup.data``, built by ``setup.trainer`` (``Trainer.from_names``);
+    ``callbacks`` go to the trainer (called every ``setup.log_every`` steps and at the last).
 
     Example:
         >>> t = build_image_trainer("hinge + SN", IMAGE_SETUP.replace(steps=1, width=4), device="cpu")
@@ -120,7 +123,7 @@ def build_image_trainer(method: Method | str, setup: Setup = IMAGE_SETUP, seed: 
     penalised = GAME_LOSSES[method.loss].penalty is not None
     trainer = setup.trainer(seed, str(pick_device(str(device))), loss=method.loss, n_critic=method.n_critic,
                             gp_lambda=IMAGE_GP_LAMBDA if penalised else method.gp_lambda, r1_gamma=method.r1_gamma,
-                            d_norm=_d_norm(method), spectral_norm=method.spectral_norm)
+                            d_norm=_d_norm(method), spectral_norm=method.spectral_norm, callbacks=callbacks)
     trainer.setup.update(stabiliser=method.name, image_setup=setup.settings())
     return trainer
 
@@ -132,17 +135,20 @@ def _method(method: Method | str) -> Method:
 @dataclass(frozen=True)
 class ImageScore:
     """One set of generated images against real ones, on the classifier's features: Frechet distance,
-    improved precision and recall (k = 3), and the classes with at least one confident sample.
+    improved precision and recall (k = 3), the classes with at least one confident sample, and density and
+    coverage (k = 5; NaN when not measured).
 
     Example:
-        >>> ImageScore(12.0, 0.8, 0.5, 10).recall
-        0.5
+        >>> ImageScore(12.0, 0.8, 0.5, 10).recall, ImageScore(12.0, 0.8, 0.5, 10, 0.9, 0.7).coverage
+        (0.5, 0.7)
     """
 
     frechet: float
     precision: float
     recall: float
     classes: int
+    density: float = math.nan
+    coverage: float = math.nan
 
 
 def score_images(images: torch.Tensor, classifier, real_features: torch.Tensor) -> ImageScore:
@@ -157,15 +163,16 @@ def score_images(images: torch.Tensor, classifier, real_features: torch.Tensor) 
         True
     """
     fake, probs = features_and_probabilities(classifier, images)
-    precision, recall = precision_recall(real_features, fake, k=3)
-    return ImageScore(frechet_distance_from_features(real_features, fake), precision, recall,
-                      class_coverage(probs))
+    m = manifold_metrics(real_features, fake, k=3, k_dc=5)
+    return ImageScore(frechet_distance_from_features(real_features, fake), m.precision, m.recall,
+                      class_coverage(probs), m.density, m.coverage)
 
 
 @dataclass
 class StabiliserImageResult(Result):
     """One image run (``core.Result``: stabiliser, data, seed, training seconds), the live G's and the average's
-    scores, and both generators' weights (CPU) for pictures and the truncation curve.
+    scores, both generators' weights (CPU) for pictures and the truncation curve, and ``curve``: (step, live
+    score, average's score) at each checkpoint the run was asked to score along the way.
 
     Example:
         >>> r = StabiliserImageResult("NS-GAN", "digits", 0, 2.0, ImageScore(1, 1, 1, 10), ImageScore(1, 1, 1, 10))
@@ -177,40 +184,70 @@ class StabiliserImageResult(Result):
     ema_score: ImageScore
     G: dict | None = None
     G_ema: dict | None = None
+    curve: list[tuple[int, ImageScore, ImageScore]] = field(default_factory=list)
 
 
 def run_stabiliser_image(method: Method | str, setup: Setup = IMAGE_SETUP, seed: int = 0, *, classifier,
-                         real_features: torch.Tensor, device: str | torch.device = "auto") -> StabiliserImageResult:
+                         real_features: torch.Tensor, device: str | torch.device = "auto",
+                         checkpoints: Sequence[int] = ()) -> StabiliserImageResult:
     """Train one stabiliser on images for one seed; score the live G and its average on the same
-    ``setup.samples`` fixed latent codes.
+    ``setup.samples`` fixed latent codes, at the end and at each step in ``checkpoints`` (``result.curve``).
+
+    Scoring along the way changes nothing in the run (sampling is in eval mode and draws no random numbers),
+    so the curve's point at step s is the score of a run of s steps, and ``seconds`` counts training only.
+    A checkpoint must be a multiple of ``setup.log_every`` (where the trainer calls back) or the last step.
 
     Example:
         >>> from gancourse.metrics import DigitClassifier
         >>> clf = DigitClassifier(); real = extract_features(clf, torch.rand(30, 1, 28, 28) * 2 - 1)
         >>> r = run_stabiliser_image("NS-GAN", IMAGE_SETUP.replace(steps=2, width=4, samples=30), classifier=clf,
-        ...                          real_features=real, device="cpu")
-        >>> r.method, r.score.classes <= 10
-        ('NS-GAN', True)
+        ...                          real_features=real, device="cpu", checkpoints=[2])
+        >>> r.method, r.score.classes <= 10, [step for step, _, _ in r.curve]
+        ('NS-GAN', True, [2])
     """
     method = _method(method)
-    trainer = build_image_trainer(method, setup, seed, device=device)
-    seconds = timed_train(trainer)
+    along = _checked_checkpoints(checkpoints, setup)
     z = fixed_codes(setup.samples, setup.z_dim)
-    score = score_images(trainer.sample(z=z), classifier, real_features)
-    ema_score = score_images(trainer.sample(z=z, ema=True), classifier, real_features)
+
+    def both(trainer: Trainer) -> tuple[ImageScore, ImageScore]:
+        return (score_images(trainer.sample(z=z), classifier, real_features),
+                score_images(trainer.sample(z=z, ema=True), classifier, real_features))
+
+    curve, scoring = [], [0.0]
+
+    def score_along(trainer: Trainer) -> None:
+        if trainer.step in along and trainer.step < setup.steps:
+            start = time.perf_counter()
+            curve.append((trainer.step, *both(trainer)))
+            scoring[0] += time.perf_counter() - start
+
+    trainer = build_image_trainer(method, setup, seed, device=device, callbacks=[score_along] if along else ())
+    seconds = timed_train(trainer) - scoring[0]
+    score, ema_score = both(trainer)
+    if setup.steps in along:
+        curve.append((setup.steps, score, ema_score))
     return StabiliserImageResult(method.name, setup.data, seed, seconds, score, ema_score,
                                  {k: v.cpu() for k, v in trainer.G.state_dict().items()},
-                                 {k: v.cpu() for k, v in trainer.ema.module.state_dict().items()})
+                                 {k: v.cpu() for k, v in trainer.ema.module.state_dict().items()}, curve)
+
+
+def _checked_checkpoints(checkpoints: Sequence[int], setup: Setup) -> set[int]:
+    bad = [c for c in checkpoints if isinstance(c, bool) or not isinstance(c, int) or not 1 <= c <= setup.steps
+           or (c % setup.log_every and c != setup.steps)]
+    if bad:
+        raise ValueError(f"checkpoints {bad} are not steps the run can be scored at; valid choices: multiples of "
+                         f"log_every={setup.log_every} up to steps={setup.steps}, and {setup.steps} itself")
+    return set(checkpoints)
 
 
 def _run_image_job(job: tuple) -> StabiliserImageResult:
-    method, setup, seed, classifier_steps, device = job
+    method, setup, seed, classifier_steps, device, checkpoints = job
     from ..metrics.images import load_classifier
 
     classifier = load_classifier(setup.data, device=device, steps=classifier_steps, verbose=False)
     real_features = _real_test_features(classifier, setup.data, setup.samples)
     return run_stabiliser_image(method, setup, seed, classifier=classifier, real_features=real_features,
-                                device=device)
+                                device=device, checkpoints=checkpoints)
 
 
 def _real_test_features(classifier, dataset: str, n: int) -> torch.Tensor:
@@ -222,10 +259,11 @@ def _real_test_features(classifier, dataset: str, n: int) -> torch.Tensor:
 
 def run_stabiliser_images(methods: Sequence[str], seeds: Sequence[int], setup: Setup = IMAGE_SETUP, *,
                           classifier_steps: int = 600, workers: int = 2, device: str = "auto",
-                          progress: bool = False) -> list[StabiliserImageResult]:
+                          progress: bool = False, checkpoints: Sequence[int] = ()) -> list[StabiliserImageResult]:
     """Every stabiliser on ``setup.data`` for every seed, ``workers`` runs at once on a CPU (separate
     processes, one thread each). The classifier (``metrics.load_classifier(setup.data,
-    steps=classifier_steps)``) is trained and cached first, so the workers only read it.
+    steps=classifier_steps)``) is trained and cached first, so the workers only read it. Each run is
+    also scored at ``checkpoints`` (``run_stabiliser_image``).
 
     Example:
         >>> res = run_stabiliser_images(["NS-GAN"], [0], IMAGE_SETUP.replace(steps=1, width=4, samples=20),
@@ -235,9 +273,10 @@ def run_stabiliser_images(methods: Sequence[str], seeds: Sequence[int], setup: S
 
     known(methods, STABILISERS, "stabiliser")
     check_workers(workers)
+    _checked_checkpoints(checkpoints, setup)
     device = pick_device(str(device))
     load_classifier(setup.data, device=device, steps=classifier_steps, verbose=progress)  # cached for the workers
-    jobs = [(m, setup, seed, classifier_steps, str(device)) for m in methods for seed in seeds]
+    jobs = [(m, setup, seed, classifier_steps, str(device), tuple(checkpoints)) for m in methods for seed in seeds]
 
     def report(result: StabiliserImageResult) -> StabiliserImageResult:
         if progress:
@@ -295,12 +334,13 @@ def _coverage_measures(attribute: str) -> dict:
 
 
 def _score_measures(attribute: str) -> dict:
-    names = ("frechet", "precision", "recall", "classes")
+    names = ("frechet", "precision", "recall", "classes", "density", "coverage")
     return {**{name: operator.attrgetter(f"{attribute}.{name}") for name in names}, "seconds": lambda r: r.seconds}
 
 
 def image_summary(results: Sequence[StabiliserImageResult]) -> dict[tuple[str, bool], dict[str, tuple[float, float]]]:
-    """``{(method, ema): {"frechet", "precision", "recall", "classes", "seconds": (mean, se)}}`` over seeds.
+    """``{(method, ema): {"frechet", "precision", "recall", "classes", "density", "coverage", "seconds": (mean, se)}}``
+    over seeds (density and coverage NaN where the scores lack them).
 
     Example:
         >>> runs = [StabiliserImageResult("NS-GAN", "digits", s, 3.0, ImageScore(f, 0.5, 0.5, 10),
