@@ -66,15 +66,41 @@ LEVERS: dict[str, dict] = {
     # lesson 2's remedy for samples between modes: DeLiGAN's mixture latent (Gurumurthy et al. 2017) in front of G
     "mixture latent K 100, lr 5e-4": dict(latent_components=100, lr_g=5e-4, lr_d=5e-4, **_EMA),
     "mixture latent K 100": dict(latent_components=100, **_EMA),
+    # AC-GAN as Odena et al. 2017 fed it: the label enters G's input too (here only the conditional batch norm has it)
+    "label in G's input": dict(label_in_input=True, **_EMA),
     "mixture latent K 100, hinge + SN": dict(_HINGE_SN, latent_components=100, **_EMA),
     "mixture latent K 100, hinge + SN, lr 5e-4": dict(_HINGE_SN, latent_components=100, lr_g=5e-4, lr_d=5e-4,
                                                        **_EMA),
 }
 
 
+class _LabelInInput(torch.nn.Module):
+    """G(z, y) = G'([z, e(y)], y): a conditional DCGAN generator that also sees a learned label embedding e(y) in
+    its input, as AC-GAN's generator does (Odena et al. 2017, Sec. 3), besides its conditional batch norm."""
+
+    def __init__(self, z_dim: int, num_classes: int, width: int, embed_dim: int = 10) -> None:
+        super().__init__()
+        from gancourse.models.conditional import ConditionalDCGANGenerator
+
+        self.z_dim, self.num_classes = z_dim, num_classes
+        self.embed = torch.nn.Embedding(num_classes, embed_dim)
+        self.inner = ConditionalDCGANGenerator(z_dim + embed_dim, width=width, num_classes=num_classes)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.inner(torch.cat([z, self.embed(y).to(z.dtype)], dim=1), y)
+
+
 def _trainer(setup: Setup, seed: int, data: str, changes: dict):
     """``setup.trainer`` for the lever's changes; a lever with ``latent_components`` puts DeLiGAN's mixture latent
-    (``remedies.MixtureLatent``, lesson 2) in front of a G that takes one input fewer, as lesson 2 does."""
+    (``remedies.MixtureLatent``, lesson 2) in front of a G that takes one input fewer, as lesson 2 does; one with
+    ``label_in_input`` swaps the conditional G for ``_LabelInInput``."""
+    if changes.pop("label_in_input", False):
+        trainer = setup.trainer(seed=seed, device="cpu", data=data, **changes)
+        torch.manual_seed(seed)
+        G = _LabelInInput(setup.z_dim, trainer.num_classes, setup.width)
+        from gancourse.train import Trainer
+
+        return Trainer(G, trainer.D, trainer.sampler, trainer.cfg)
     components = changes.pop("latent_components", 0)
     if not components:
         return setup.trainer(seed=seed, device="cpu", data=data, **changes)
