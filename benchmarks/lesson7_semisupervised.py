@@ -39,7 +39,8 @@ def main() -> None:
     parser.add_argument("--draws", type=int, nargs="+", default=[2, 3, 4])
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--steps", type=int, default=SEMISUPERVISED_SETUP.steps)
-    parser.add_argument("--lr", type=float, default=SEMISUPERVISED_SETUP.lr_d, help="D's and G's learning rate")
+    parser.add_argument("--lr", type=float, default=SEMISUPERVISED_SETUP.lr_d, help="D's (and G's) learning rate")
+    parser.add_argument("--lr-g", type=float, default=None, help="G's learning rate (default: --lr)")
     parser.add_argument("--hidden", type=int, nargs="+", default=list(SEMISUPERVISED_SETUP.d_hidden))
     parser.add_argument("--weight", type=float, default=SEMISUPERVISED_SETUP.unsupervised_weight,
                         help="weight of the unsupervised loss")
@@ -51,11 +52,13 @@ def main() -> None:
     if kind == "report" and set(args.draws) & set(TUNING_DRAWS):
         raise SystemExit(f"draws {sorted(set(args.draws) & set(TUNING_DRAWS))} are tuning draws: report on others")
     checkpoints = tuple(range(args.every, args.steps + 1, args.every)) if args.every > 0 else ()
-    setup = SEMISUPERVISED_SETUP.replace(steps=args.steps, lr_d=args.lr, lr_g=args.lr, d_hidden=tuple(args.hidden),
+    args.lr_g = args.lr if args.lr_g is None else args.lr_g
+    setup = SEMISUPERVISED_SETUP.replace(steps=args.steps, lr_d=args.lr, lr_g=args.lr_g, d_hidden=tuple(args.hidden),
                                          unsupervised_weight=args.weight, per_class=args.per_class,
                                          checkpoints=checkpoints)
-    print(f"{kind} draws {args.draws}: {args.steps} steps, lr {args.lr:g}, D hidden {tuple(args.hidden)}, "
-          f"unsupervised weight {args.weight:g}, {args.per_class} labels per class, {args.workers} worker(s)")
+    print(f"{kind} draws {args.draws}: {args.steps} steps, lr {args.lr:g} (G {args.lr_g:g}), D hidden "
+          f"{tuple(args.hidden)}, unsupervised weight {args.weight:g}, {args.per_class} labels per class, "
+          f"{args.workers} worker(s)")
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     results = [r for r, _ in run_semisupervised_all(args.draws, setup, args.arms, workers=args.workers)]
     wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
