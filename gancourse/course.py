@@ -53,14 +53,14 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(0, "Start here", "00_start_here",
            "the datasets, the training loop, your first GAN and how to score it, the command line",
            "the datasets, the training loop, a first GAN and how to score it (mode coverage), the CLI",
-           20, (10, 10)),
+           31, (10, 10)),
     Lesson(1, "The vanilla GAN", "01_vanilla_gan",
            "the two-player game behind every GAN, the loss the generator really trains with, and three bugs that "
            "break most first GANs",
            "the minimax game, the optimal discriminator and Theorem 1 checked numerically, Algorithm 1 by hand, "
            "saturating vs non-saturating loss, three common bugs, a ring fitted with all 8 modes before the "
            "failures, the dashboard (Goodfellow et al. 2014)",
-           196, (20, 20)),
+           162, (20, 20)),
     Lesson(2, "Mode collapse", "02_mode_collapse",
            "why a generator can end up drawing only some of the data's clusters, and five remedies measured "
            "against the papers' published results",
@@ -68,21 +68,21 @@ LESSONS: tuple[Lesson, ...] = (
            "happens (G against a frozen D), the remedies measured where it collapses, then precision in a modern "
            "setting against the published tables (VEEGAN, PacGAN, GDPP) with verdicts beyond two standard errors; "
            "remedies: PacGAN packing, minibatch std, unrolled GAN, WGAN-GP, DeLiGAN's mixture latent",
-           572, (32, 32)),
+           496, (32, 32)),
     Lesson(3, "DCGAN", "03_dcgan",
            "convolutional GANs that draw images, how to judge generated images honestly, and a GAN trained on "
            "your own pictures",
            "DCGAN's guidelines, shapes layer by layer, checkerboard artefacts, classifier-based evaluation, "
            "interpolation, memorisation check, ablations with computed verdicts, an exercise that builds the DCGAN, "
            "your own pictures at 64 x 64 (Radford et al. 2015)",
-           414, (23, 23)),
+           334, (23, 23)),
     Lesson(4, "WGAN", "04_wgan",
            "why the original GAN loss stops teaching when real and generated data do not overlap, and the "
            "Wasserstein GAN that keeps teaching (weight clipping, gradient penalty)",
            "why JS fails (Example 1), earth mover's distance and its dual, weight clipping vs gradient penalty, "
            "Lipschitz checks, whether a held-out critic ranks generators as the exact W1 does, budget or method with "
            "a cached longer run (Arjovsky et al. 2017, Gulrajani et al. 2017)",
-           482, (38, 38)),
+           490, (38, 38)),
     Lesson(5, "Conditional GANs", "05_conditional",
            "asking the generator for a chosen class (draw a 7), three ways to give the networks the label, and "
            "how to measure each class",
@@ -91,7 +91,7 @@ LESSONS: tuple[Lesson, ...] = (
            "intra-class diversity), AC-GAN's bias on overlapping classes measured by exact per-class W1 (Odena et "
            "al. 2017, Miyato & Koyama 2018, Shu et al. 2017, Gong et al. 2019), a fixed z across the labels, "
            "interpolation, a label picker",
-           397, (30, 52)),
+           404, (30, 52)),
     Lesson(6, "Modern GANs", "06_modern_gans",
            "the stabilisers today's GANs train with, compared head to head, and scores that tell image quality "
            "apart from variety",
@@ -100,7 +100,7 @@ LESSONS: tuple[Lesson, ...] = (
            "looks up, precision / recall / density / coverage, NS-GAN vs WGAN-GP vs hinge + SN vs R1 with and "
            "without EMA on ring, grid and digits, the truncation trick as a curve (Mescheder et al. 2018, Miyato "
            "et al. 2018, Kynkäänniemi et al. 2019, Brock et al. 2019)",
-           573, (40, 40), note="another notebook running beside it"),
+           337, (40, 40)),
     Lesson(7, "GANs at work", "", "coming: being written", "coming: being written"),
     Lesson(8, "Text and sound", "08_text_and_sound",
            "GANs for text, where picking a word cuts the generator off from the discriminator's gradient, and "
@@ -111,7 +111,7 @@ LESSONS: tuple[Lesson, ...] = (
            "WaveGAN on tones with and without phase shuffle (pitch coverage, spectral distance, artefact energy), "
            "spectrograms and audio players (Yu et al. 2017, Jang et al. 2017, Kusner & Hernández-Lobato 2016, "
            "Caccia et al. 2020, Donahue et al. 2019)",
-           170, (17, 17)),
+           174, (17, 17)),
 )
 
 
