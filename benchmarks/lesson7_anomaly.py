@@ -47,7 +47,7 @@ def main() -> None:
         print(f"digit {r.anomaly} seed {r.seed}: " + "  ".join(f"{n} {a:.3f}" for n, a in r.aurocs.items())
               + f"  ({r.seconds:.0f}s training)")
     table = anomaly_summary(results)
-    print("\n| held-out digit | seeds | " + " | ".join(SCORES) + " |\n|---" * (len(SCORES) + 2) + "|")
+    print("\n| held-out digit | seeds | " + " | ".join(SCORES) + " |\n|" + "---|" * (len(SCORES) + 2))
     for key in (*args.digits, "all"):
         print(f"| {key} | {', '.join(map(str, args.seeds))} | "
               + " | ".join(pm(table[key][n], digits=3) for n in SCORES) + " |")

@@ -10,7 +10,8 @@ default), never on the seeds they were tuned on:
 Each line is one run; then per task a table (mean +- SE over seeds: PSNR, SSIM, the classifier's accuracy on the
 outputs against the target's label, Frechet distance to other real images, seconds), the floor and the truth,
 and whether the runs show the papers' direction beyond two standard errors (L1 + cGAN against L1: lower PSNR,
-lower Frechet distance), then the CPU seconds (this process and its workers) and the load average.
+lower Frechet distance), as independent means and paired by seed (the arms of one seed share G's initial weights
+and batches), then the CPU seconds (this process and its workers) and the load average.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from gancourse.experiments.translation import (
     TASKS,
     TRANSLATION_SETUP,
     TUNING_SEEDS,
+    paired_difference,
     reference_rows,
     run_translations,
     translation_summary,
@@ -78,6 +80,12 @@ def main() -> None:
                   f"{verdict(both['SSIM'], l1['SSIM'])}, label accuracy "
                   f"{verdict(both['label accuracy %'], l1['label accuracy %'])}, realism (Frechet) "
                   f"{verdict(both['Frechet distance'], l1['Frechet distance'], higher_is_better=False)}")
+            paired = []
+            for measure, name, higher in (("psnr", "PSNR", True), ("ssim", "SSIM", True),
+                                          ("accuracy", "label accuracy", True), ("frechet", "Frechet", False)):
+                diff = paired_difference(results, task, "L1 + cGAN", "L1", measure)
+                paired.append(f"{name} {pm(diff, digits=3)} ({verdict(diff, 0.0, higher_is_better=higher)})")
+            print("paired by seed, L1 + cGAN minus L1: " + ", ".join(paired))
     print(f"\nwall {wall:.0f}s, CPU {cpu:.0f}s, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

@@ -177,3 +177,23 @@ def test_summary_gives_percent_error_and_frechet_only_where_measured():
     assert table["labels only"]["test error %"] == pytest.approx((20.0, 5.0))
     assert "Frechet distance" not in table["labels only"]
     assert table["semi-supervised GAN"]["Frechet distance"][0] == 30.0
+
+
+def test_generator_samples_are_fixed_by_the_evaluation_codes():
+    from gancourse.experiments.semisupervised import MLPGenerator, generator_samples
+
+    G = MLPGenerator(z_dim=8, hidden=(16,))
+    a, b = generator_samples(G, 5), generator_samples(G, 5)
+    assert torch.equal(a, b) and a.shape == (5, 1, 28, 28) and a.abs().max() <= 1
+
+
+def test_no_labelled_digit_is_also_a_test_image():
+    from gancourse.data import load_images
+
+    images, labels = load_images("digits", train=True)
+    test_images, _ = load_images("digits", train=False)
+    test_set = {row.tobytes() for row in test_images.flatten(1).numpy()}
+    for draw in (0, 2):
+        labelled, unlabelled = labelled_split(labels, 10, seed=draw)
+        assert len(labelled) == 100 and len(unlabelled) == len(images) - 100
+        assert not {row.tobytes() for row in images[labelled].flatten(1).numpy()} & test_set

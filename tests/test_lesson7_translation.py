@@ -159,3 +159,45 @@ def test_scores_of_the_truth_and_the_summary():
           TranslationResult("L1", "digits", 3, 1.0, task="inpainting", psnr=22.0, accuracy=0.7)]
     row = translation_summary(rs)[("inpainting", "L1")]
     assert row["PSNR dB"] == (21.0, 1.0) and row["label accuracy %"] == pytest.approx((80.0, 10.0))
+
+
+def _fake_digits(monkeypatch):
+    from gancourse.experiments import translation
+
+    images = _toy_images(40)
+    monkeypatch.setattr(translation, "load_images", lambda name, train=True: (images, torch.arange(40) % 10))
+    monkeypatch.setattr(translation, "load_classifier", lambda *a, **k: DigitClassifier().eval())
+    return images.float() / 127.5 - 1
+
+
+def test_evaluation_pairs_reference_rows_and_the_figure_rows(monkeypatch):
+    from gancourse.experiments.translation import evaluation_pairs, reference_rows, side_by_side
+
+    y = _fake_digits(monkeypatch)
+    setup = TRANSLATION_SETUP.replace(samples=10)
+    x, targets, labels, reference = evaluation_pairs("super-resolution", setup)
+    assert torch.equal(targets, y[:10]) and torch.equal(reference, y[10:20]) and labels.tolist() == list(range(10))
+    assert torch.equal(x, make_inputs("super-resolution", targets))
+    floor, truth = reference_rows("super-resolution", setup)
+    assert (floor.method, truth.method) == ("bicubic", "truth")
+    assert floor.psnr == pytest.approx(image_scores(x, targets)[0]) and truth.psnr == math.inf
+    rows = side_by_side("super-resolution", {"L1": UNetGenerator(width=4)}, n=3, setup=setup)
+    assert list(rows) == ["input", "L1", "truth"] and all(r.shape == (3, 1, 28, 28) for r in rows.values())
+    assert torch.equal(rows["truth"], y[:3]) and torch.equal(rows["input"], x[:3])
+    with pytest.raises(ValueError, match="samples=30 needs 60 test images"):
+        evaluation_pairs("inpainting", setup.replace(samples=30))
+
+
+def test_paired_difference_pairs_by_seed_and_task():
+    from gancourse.experiments.translation import paired_difference
+
+    rs = [TranslationResult(m, "digits", s, 1.0, task=t, frechet=f)
+          for m, s, t, f in (("L1", 2, "inpainting", 300.0), ("L1 + cGAN", 2, "inpainting", 250.0),
+                             ("L1", 3, "inpainting", 100.0), ("L1 + cGAN", 3, "inpainting", 40.0),
+                             ("L1", 4, "inpainting", 500.0),  # no partner: left out
+                             ("L1 + cGAN", 2, "super-resolution", 0.0))]  # another task: left out
+    assert paired_difference(rs, "inpainting", "L1 + cGAN", "L1", "frechet") == (-55.0, 5.0)
+    with pytest.raises(ValueError, match="valid choices: psnr, ssim, accuracy, frechet"):
+        paired_difference(rs, "inpainting", "L1 + cGAN", "L1", "fid")
+    with pytest.raises(ValueError, match="no seed has both"):
+        paired_difference(rs, "super-resolution", "L1 + cGAN", "L1", "psnr")

@@ -14,9 +14,12 @@ Scores, higher = more anomalous:
                     with an encoder E trained *after* G on the same loss, G and D frozen; f is D's last hidden
                     layer, n and n_f the numbers of pixels and features, kappa = 1
     PCA             the squared error of x's reconstruction from the top ``components`` principal components of
-                    the normal training images (a linear autoencoder)
+                    normal training images (a linear autoencoder)
     k-NN            the mean Euclidean distance from x's classifier features to its k nearest normal training
                     images' features
+
+PCA and k-NN both use the same ``knn_reference`` normal training images (a random subset drawn by the run's
+seed: 10,000 of the 54,000 are plenty for 32 components and keep the SVD and the distances cheap).
 
 Caveat on k-NN: the course classifier (``metrics.load_classifier``) was trained on all ten digits, the anomaly
 included, so its features know the held-out digit as a class of its own; that is what a practitioner's
@@ -56,7 +59,7 @@ TUNING_SEEDS = (0, 1)
 class AnomalySetup(Setup):
     """A ``Setup`` for the anomaly runs: lesson 6's DCGAN config (``config``, ``width``), plus the encoder's
     ``encoder_steps`` and learning rate, ``kappa``, the PCA's ``components``, the k of k-NN and how many normal
-    training images the k-NN searches (``knn_reference``).
+    training images the PCA is fitted on and the k-NN searches (``knn_reference``).
 
     Example:
         >>> ANOMALY_SETUP.replace(steps=5).steps, ANOMALY_SETUP.kappa
@@ -309,7 +312,7 @@ def run_anomaly(job: tuple[int, int, AnomalySetup]) -> AnomalyResult:
     classifier = load_classifier(setup.data, device="cpu", verbose=False)
     pick = torch.randperm(len(normal), generator=torch.Generator().manual_seed(seed))[:setup.knn_reference]
     scores = {"D output": d_output_score(trainer.D, x), "f-AnoGAN": fanogan,
-              "PCA": pca_score(normal, x, setup.components),
+              "PCA": pca_score(normal[pick], x, setup.components),
               "k-NN": knn_score(extract_features(classifier, normal[pick]), extract_features(classifier, x), setup.k)}
     return AnomalyResult(anomaly, seed, {name: auroc(s, is_anomaly) for name, s in scores.items()}, seconds)
 

@@ -60,7 +60,8 @@ __all__ = ["log_partition", "real_probability", "supervised_loss", "unsupervised
            "feature_matching_loss", "GaussianNoise", "ClassifierD", "MLPGenerator",
            "ARMS", "TUNING_DRAWS", "PUBLISHED_MNIST_100", "SemiSupervisedSetup", "SEMISUPERVISED_SETUP",
            "labelled_split", "to_unit_range_float", "classification_error", "train_semisupervised",
-           "SemiSupervisedResult", "run_semisupervised", "run_semisupervised_all", "semisupervised_summary"]
+           "SemiSupervisedResult", "run_semisupervised", "run_semisupervised_all", "semisupervised_summary",
+           "generator_samples"]
 
 # --- the pieces: D's loss from K logits, feature matching, the networks -----------------------------------------
 
@@ -491,3 +492,15 @@ def semisupervised_summary(results: Sequence[SemiSupervisedResult]) -> dict:
     return summarise(results, {"test error %": lambda r: 100 * r.error,
                                "Frechet distance": lambda r: None if math.isnan(r.frechet) else r.frechet,
                                "seconds": lambda r: r.seconds})
+
+
+@torch.no_grad()
+def generator_samples(G: MLPGenerator, n: int = 64) -> torch.Tensor:
+    """``n`` images of G (eval mode) on the fixed evaluation codes (``core.fixed_codes``), (n, C, H, W) in [-1, 1]:
+    the samples the Frechet distance of a ``SemiSupervisedResult`` is measured on start with these.
+
+    Example:
+        >>> generator_samples(MLPGenerator(z_dim=8, hidden=(16,)), n=4).shape
+        torch.Size([4, 1, 28, 28])
+    """
+    return G.eval()(fixed_codes(n, G.z_dim, EVALUATION_SEED))

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -43,14 +43,15 @@ from ..losses import discriminator_loss, generator_loss_nonsaturating
 from ..metrics.conditional import label_accuracy
 from ..metrics.images import extract_features, frechet_distance_from_features, load_classifier, predict_proba
 from ..models.unet import PatchDiscriminator, UNetGenerator
-from .core import EVALUATION_SEED, Result, Setup, known, summarise
+from .core import EVALUATION_SEED, Result, Setup, known, mean_and_standard_error, summarise
 from .semisupervised import to_unit_range_float
 from .workers import map_jobs
 
 __all__ = ["TASKS", "ARMS", "FLOORS", "TUNING_SEEDS", "SCALE", "HOLE", "downsample", "bicubic_upsample",
            "mask_square", "make_inputs", "TranslationSetup", "TRANSLATION_SETUP", "train_translation",
            "translate", "image_scores", "TranslationResult", "evaluation_pairs", "score_outputs",
-           "run_translation", "run_translations", "reference_rows", "translation_summary"]
+           "run_translation", "run_translations", "reference_rows", "translation_summary", "side_by_side",
+           "paired_difference"]
 
 TASKS = ("super-resolution", "inpainting")
 ARMS = ("L1", "L1 + cGAN", "cGAN")
@@ -360,3 +361,47 @@ def translation_summary(results: Sequence[TranslationResult]) -> dict:
                                "label accuracy %": lambda r: 100 * r.accuracy,
                                "Frechet distance": lambda r: r.frechet, "seconds": lambda r: r.seconds},
                      key=lambda r: (r.task, r.method))
+
+
+def side_by_side(task: str, generators: Mapping[str, torch.nn.Module], n: int = 8,
+                 setup: TranslationSetup = TRANSLATION_SETUP) -> dict[str, torch.Tensor]:
+    """The rows of the lesson's figure for ``task``: {"input": the first ``n`` evaluation inputs, one row per
+    named generator (its outputs), "truth": the targets}, each (n, C, H, W) in [-1, 1].
+
+    Example:
+        >>> rows = side_by_side("inpainting", {"L1": UNetGenerator(width=4)}, n=3)  # doctest: +SKIP
+        >>> list(rows), rows["L1"].shape  # doctest: +SKIP
+        (['input', 'L1', 'truth'], torch.Size([3, 1, 28, 28]))
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    inputs, targets, _, _ = evaluation_pairs(task, setup.replace(samples=max(n, 1)))
+    rows = {"input": inputs[:n]}
+    rows.update({name: translate(G, inputs[:n]) for name, G in generators.items()})
+    rows["truth"] = targets[:n]
+    return rows
+
+
+def paired_difference(results: Sequence[TranslationResult], task: str, arm: str, baseline: str,
+                      measure: str) -> tuple[float, float]:
+    """(mean, standard error) over seeds of ``measure`` (a ``TranslationResult`` field: psnr, ssim, accuracy,
+    frechet) of ``arm`` minus ``baseline`` on ``task``, paired by seed: the arms of one seed start from the same
+    G weights and see the same batches (``train_translation`` seeds both), so the per-seed difference removes what
+    the seeds share. ``core.verdict(difference, 0.0)`` then says whether it differs from 0 beyond two SE.
+
+    Example:
+        >>> rs = [TranslationResult(m, "digits", s, 1.0, task="inpainting", psnr=p)
+        ...       for m, s, p in (("L1", 2, 20.0), ("L1 + cGAN", 2, 19.0), ("L1", 3, 24.0), ("L1 + cGAN", 3, 22.0))]
+        >>> paired_difference(rs, "inpainting", "L1 + cGAN", "L1", "psnr")  # differences -1, -2
+        (-1.5, 0.5)
+    """
+    if measure not in ("psnr", "ssim", "accuracy", "frechet"):
+        raise ValueError(f"unknown measure {measure!r}; valid choices: psnr, ssim, accuracy, frechet")
+    by_seed: dict[int, dict[str, float]] = {}
+    for r in results:
+        if r.task == task and r.method in (arm, baseline):
+            by_seed.setdefault(r.seed, {})[r.method] = getattr(r, measure)
+    diffs = [row[arm] - row[baseline] for _, row in sorted(by_seed.items()) if arm in row and baseline in row]
+    if not diffs:
+        raise ValueError(f"no seed has both {arm!r} and {baseline!r} on {task!r}")
+    return mean_and_standard_error(diffs)
