@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
+
+from lesson7_common import cpu_seconds, run_kind
 
 from gancourse.experiments.anomaly import ANOMALY_SETUP, SCORES, TUNING_SEEDS, anomaly_summary, run_anomalies
 from gancourse.experiments.core import best_and_on_par, pm
-
-
-def _cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -34,15 +30,13 @@ def main() -> None:
     parser.add_argument("--encoder-steps", type=int, default=ANOMALY_SETUP.encoder_steps)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    kind = "tuning" if set(args.seeds) <= set(TUNING_SEEDS) else "report"
-    if kind == "report" and set(args.seeds) & set(TUNING_SEEDS):
-        raise SystemExit(f"seeds {sorted(set(args.seeds) & set(TUNING_SEEDS))} are tuning seeds: report on others")
+    kind = run_kind(args.seeds, TUNING_SEEDS, "seeds")
     setup = ANOMALY_SETUP.replace(steps=args.steps, encoder_steps=args.encoder_steps)
     print(f"{kind} seeds {args.seeds}, held-out digits {args.digits}: GAN {args.steps} steps, encoder "
           f"{args.encoder_steps} steps, {args.workers} worker(s)")
-    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     results = run_anomalies(args.digits, args.seeds, setup, workers=args.workers)
-    wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
     for r in results:
         print(f"digit {r.anomaly} seed {r.seed}: " + "  ".join(f"{n} {a:.3f}" for n, a in r.aurocs.items())
               + f"  ({r.seconds:.0f}s training)")

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
+
+from lesson7_common import cpu_seconds, run_kind
 
 from gancourse.experiments.core import pm, verdict
 from gancourse.experiments.semisupervised import (
@@ -27,11 +28,6 @@ from gancourse.experiments.semisupervised import (
     run_semisupervised_all,
     semisupervised_summary,
 )
-
-
-def _cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def main() -> None:
@@ -48,9 +44,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=0, help="record the test error every N steps (0: at the end)")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    kind = "tuning" if set(args.draws) <= set(TUNING_DRAWS) else "report"
-    if kind == "report" and set(args.draws) & set(TUNING_DRAWS):
-        raise SystemExit(f"draws {sorted(set(args.draws) & set(TUNING_DRAWS))} are tuning draws: report on others")
+    kind = run_kind(args.draws, TUNING_DRAWS, "draws")
     checkpoints = tuple(range(args.every, args.steps + 1, args.every)) if args.every > 0 else ()
     args.lr_g = args.lr if args.lr_g is None else args.lr_g
     setup = SEMISUPERVISED_SETUP.replace(steps=args.steps, lr_d=args.lr, lr_g=args.lr_g, d_hidden=tuple(args.hidden),
@@ -59,9 +53,9 @@ def main() -> None:
     print(f"{kind} draws {args.draws}: {args.steps} steps, lr {args.lr:g} (G {args.lr_g:g}), D hidden "
           f"{tuple(args.hidden)}, unsupervised weight {args.weight:g}, {args.per_class} labels per class, "
           f"{args.workers} worker(s)")
-    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     results = [r for r, _ in run_semisupervised_all(args.draws, setup, args.arms, workers=args.workers)]
-    wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
     for r in results:
         curve = " ".join(f"{step}:{100 * err:.1f}" for step, err in r.curve.items())
         print(f"{r.method:20s} draw {r.seed}: test error {100 * r.error:5.2f}%  Frechet {r.frechet:7.1f}  "

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import time
+
+from lesson7_common import cpu_seconds, run_kind
 
 from gancourse.experiments.core import pm, verdict
 from gancourse.experiments.translation import (
@@ -34,11 +35,6 @@ from gancourse.experiments.translation import (
 )
 
 
-def _cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
@@ -51,17 +47,15 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=TRANSLATION_SETUP.samples)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    kind = "tuning" if set(args.seeds) <= set(TUNING_SEEDS) else "report"
-    if kind == "report" and set(args.seeds) & set(TUNING_SEEDS):
-        raise SystemExit(f"seeds {sorted(set(args.seeds) & set(TUNING_SEEDS))} are tuning seeds: report on others")
+    kind = run_kind(args.seeds, TUNING_SEEDS, "seeds")
     setup = TRANSLATION_SETUP.replace(steps=args.steps, lr_g=args.lr, lr_d=args.lr, width=args.width,
                                       l1_weight=args.l1_weight, samples=args.samples)
     print(f"{kind} seeds {args.seeds}: {args.steps} steps, lr {args.lr:g}, width {args.width}, lambda "
           f"{args.l1_weight:g}, {args.samples} test images, {args.workers} worker(s)")
-    start, cpu_start = time.perf_counter(), _cpu_seconds()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     results = [r for r, _ in run_translations(args.tasks, args.seeds, setup, args.arms, workers=args.workers)]
     references = [r for task in args.tasks for r in reference_rows(task, setup)]
-    wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
+    wall, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
     for r in results:
         print(f"{r.task:16s} {r.method:10s} seed {r.seed}: PSNR {r.psnr:6.2f} dB  SSIM {r.ssim:.3f}  "
               f"label acc {100 * r.accuracy:5.1f}%  Frechet {r.frechet:7.1f}  {r.seconds:6.1f}s")
